@@ -1,0 +1,18 @@
+"""Evaluate a checkpoint: ``python eval.py ckpt_path=.../checkpoints/last.ckpt [splits=[test,train]]``."""
+
+import hydra
+from omegaconf import DictConfig
+
+from pixelcnn.pipeline.runtime import user_errors
+
+
+@hydra.main(version_base="1.3", config_path="conf", config_name="eval")
+def main(cfg: DictConfig) -> None:
+    from pixelcnn.pipeline.evaluate import evaluate
+
+    with user_errors():
+        evaluate(cfg)
+
+
+if __name__ == "__main__":
+    main()

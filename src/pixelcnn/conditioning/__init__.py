@@ -1,0 +1,6 @@
+"""How the conditioning h enters each layer."""
+
+from pixelcnn.conditioning.base import Conditioner
+from pixelcnn.conditioning.class_bias import ClassConditioner
+
+__all__ = ["ClassConditioner", "Conditioner"]

@@ -1,0 +1,25 @@
+"""How a conditioning ``h`` becomes one bias per layer; the backbone never sees ``h`` itself."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class Conditioner(nn.Module):
+    """Maps a batch of conditions to ``num_layers`` biases (B, cond_channels, 1|H, 1|W)."""
+
+    def __init__(self, num_layers: int, cond_channels: int) -> None:
+        super().__init__()
+        self.num_layers = num_layers
+        self.cond_channels = cond_channels
+
+    def validate(self, cond: torch.Tensor | None, batch_size: int) -> torch.Tensor:
+        """Raise ``InputError`` naming the expected shape when ``cond`` does not fit; return it unchanged."""
+        raise NotImplementedError
+
+    def split_layers(self, flat: torch.Tensor) -> list[torch.Tensor]:
+        """(B, L*cond_channels, ...) -> L tensors (B, cond_channels, ...), broadcastable over H, W."""
+        if flat.dim() == 2:
+            flat = flat[:, :, None, None]
+        return list(flat.split(self.cond_channels, dim=1))

@@ -1,0 +1,37 @@
+"""Class-conditional bias (Eq. 4): ``V^T one_hot(y)`` added to every layer's gate pre-activations."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from pixelcnn.conditioning.base import Conditioner
+from pixelcnn.errors import InputError
+
+
+class ClassConditioner(Conditioner):
+    """A learned bias per class and layer. ``V^T one_hot(y)`` is a row lookup, so V is an embedding table."""
+
+    def __init__(self, num_classes: int, num_layers: int, cond_channels: int) -> None:
+        super().__init__(num_layers, cond_channels)
+        self.num_classes = num_classes
+        self.table = nn.Embedding(num_classes, num_layers * cond_channels)
+        nn.init.normal_(self.table.weight, std=0.1)
+
+    def validate(self, cond: torch.Tensor | None, batch_size: int) -> torch.Tensor:
+        if cond is None:
+            raise InputError(f"this model is class-conditional: pass cond, a LongTensor ({batch_size},) of class ids")
+        if cond.dtype not in (torch.int64, torch.int32) or cond.shape != (batch_size,):
+            raise InputError(
+                f"cond must be a LongTensor ({batch_size},) of class ids in [0, {self.num_classes}), "
+                f"got {cond.dtype} of shape {tuple(cond.shape)}"
+            )
+        if cond.numel() and (int(cond.min()) < 0 or int(cond.max()) >= self.num_classes):
+            raise InputError(
+                f"class ids must lie in [0, {self.num_classes}), got [{int(cond.min())}, {int(cond.max())}]"
+            )
+        return cond
+
+    def forward(self, cond: torch.Tensor) -> list[torch.Tensor]:
+        """(B,) long -> L biases (B, cond_channels, 1, 1)."""
+        return self.split_layers(self.table(cond.long()))

@@ -1,0 +1,21 @@
+"""Errors meant for users: the entry points print their message as one line and exit non-zero."""
+
+
+class PixelCNNError(Exception):
+    """Base class of every error whose message says what is wrong and how to fix it."""
+
+
+class DataNotFoundError(PixelCNNError):
+    """A data set's files are not where the config says."""
+
+
+class DataValidationError(PixelCNNError):
+    """Images of the wrong shape, channels or value range."""
+
+
+class CheckpointError(PixelCNNError):
+    """A checkpoint is missing, corrupt, unsafe or of an unknown model kind."""
+
+
+class InputError(PixelCNNError, ValueError):
+    """A tensor handed to a model has the wrong shape, dtype or range."""

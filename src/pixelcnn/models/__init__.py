@@ -1,0 +1,9 @@
+"""LightningModules sharing the gated backbone, and the registry ``load_model`` reads."""
+
+from pixelcnn.models.base import PixelCNNModule
+from pixelcnn.models.class_conditional import ClassConditionalPixelCNN
+from pixelcnn.models.unconditional import PixelCNN
+
+MODEL_KINDS: dict[str, type[PixelCNNModule]] = {cls.kind: cls for cls in (PixelCNN, ClassConditionalPixelCNN)}
+
+__all__ = ["MODEL_KINDS", "ClassConditionalPixelCNN", "PixelCNN", "PixelCNNModule"]

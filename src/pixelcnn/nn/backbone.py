@@ -1,0 +1,88 @@
+"""The Gated PixelCNN backbone shared by every model in the repo."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from pixelcnn.nn.gated_block import GatedBlock
+from pixelcnn.nn.layers import HorizontalConv
+from pixelcnn.nn.masks import channel_groups
+
+
+class GatedPixelCNN(nn.Module):
+    """Stack of ``GatedBlock`` layers and a masked 1x1 output head with a K-way softmax per channel.
+
+    Knows nothing about conditioning: it takes one bias per layer (or None) from whatever conditioner the model
+    uses. Input is a LongTensor of levels (B,C,H,W) in [0, K); output logits (B,K,C,H,W).
+    """
+
+    def __init__(
+        self,
+        image_channels: int,
+        num_levels: int,
+        num_layers: int = 8,
+        hidden_channels: int = 64,
+        kernel_size: int = 5,
+        first_kernel_size: int | None = None,
+        skip_channels: int = 64,
+        output_hidden: int = 128,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        first_kernel_size = first_kernel_size or kernel_size
+        for name, k in (("kernel_size", kernel_size), ("first_kernel_size", first_kernel_size)):
+            if k < 1 or k % 2 == 0:
+                raise ValueError(f"{name} must be an odd positive integer, got {k}")
+        if num_layers < 1:
+            raise ValueError(f"num_layers must be >= 1, got {num_layers}")
+        if num_levels < 2:
+            raise ValueError(f"num_levels must be >= 2, got {num_levels}")
+        self.image_channels = image_channels
+        self.num_levels = num_levels
+        self.num_layers = num_layers
+        self.hidden_channels = hidden_channels
+        self.blocks = nn.ModuleList(
+            GatedBlock(
+                in_channels=image_channels if i == 0 else hidden_channels,
+                hidden_channels=hidden_channels,
+                skip_channels=skip_channels,
+                kernel_size=first_kernel_size if i == 0 else kernel_size,
+                image_channels=image_channels,
+                first=i == 0,
+                dropout=dropout,
+            )
+            for i in range(num_layers)
+        )
+        skip_groups = channel_groups(skip_channels, image_channels)
+        head_groups = channel_groups(output_hidden, image_channels)
+        # Logit channel c*K + k belongs to image channel c: contiguous blocks of K.
+        logit_groups = channel_groups(image_channels * num_levels, image_channels)
+        self.head_hidden = HorizontalConv(skip_channels, output_hidden, 1, skip_groups, head_groups, "B")
+        self.head_out = HorizontalConv(
+            output_hidden, image_channels * num_levels, 1, head_groups, logit_groups, "B"
+        )
+
+    @property
+    def cond_channels(self) -> int:
+        """Width of the per-layer conditioning bias: vertical and horizontal pre-activations, 2 * 2 * hidden."""
+        return 4 * self.hidden_channels
+
+    def scale_input(self, x: torch.Tensor) -> torch.Tensor:
+        """Levels (B,C,H,W) in [0,K) -> floats in [-1, 1]."""
+        dtype = self.head_out.conv.weight.dtype
+        return x.to(dtype) * (2.0 / (self.num_levels - 1)) - 1.0
+
+    def forward(self, x: torch.Tensor, cond: list[torch.Tensor] | None = None) -> torch.Tensor:
+        """x (B,C,H,W) long, cond: per-layer biases (B, 4*hidden, 1|H, 1|W) or None -> logits (B,K,C,H,W)."""
+        if cond is not None and len(cond) != self.num_layers:
+            raise ValueError(f"expected {self.num_layers} conditioning biases, got {len(cond)}")
+        v = h = self.scale_input(x)
+        skip_sum = 0.0
+        for i, block in enumerate(self.blocks):
+            v, h, skip = block(v, h, None if cond is None else cond[i])
+            skip_sum = skip_sum + skip
+        out = self.head_out(F.relu(self.head_hidden(F.relu(skip_sum))))
+        b, _, height, width = out.shape
+        return out.view(b, self.image_channels, self.num_levels, height, width).transpose(1, 2)

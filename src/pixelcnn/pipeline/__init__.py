@@ -1,0 +1,1 @@
+"""The work behind ``train.py`` and ``eval.py``."""

@@ -1,0 +1,72 @@
+"""Evaluation of a checkpoint: bits/dim on the chosen splits and a sample grid, in the run folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import hydra
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from pixelcnn.api import model_from_checkpoint, read_checkpoint
+from pixelcnn.data.base import ImageDataModule
+from pixelcnn.errors import DataValidationError, PixelCNNError
+from pixelcnn.models.base import PixelCNNModule
+from pixelcnn.pipeline.runtime import print_config_tree, trainer_from_config
+from pixelcnn.viz import save_grid
+
+
+def data_config(cfg: DictConfig, checkpoint: dict[str, Any]) -> DictConfig:
+    """``data=...`` from the command line, else the data config the checkpoint was trained with."""
+    if cfg.get("data") is not None:
+        return cfg.data
+    stored = (checkpoint.get("pixelcnn_config") or {}).get("data")
+    if stored is None:
+        raise PixelCNNError(f"{cfg.ckpt_path} stores no data config: pass data=<name> to eval.py")
+    return OmegaConf.create(stored)
+
+
+def check_compatible(model: PixelCNNModule, datamodule: ImageDataModule) -> None:
+    if tuple(datamodule.image_shape) != model.image_shape or datamodule.num_levels != model.num_levels:
+        raise DataValidationError(
+            f"the data gives {list(datamodule.image_shape)} images with {datamodule.num_levels} levels but the "
+            f"model was trained on {list(model.image_shape)} with {model.num_levels}; pass the matching data=..."
+        )
+
+
+def sample_figure(model: PixelCNNModule, cfg: DictConfig, path: Path) -> Path:
+    """Unconditional: ``num_samples`` images. Class-conditional: one row of ``samples_per_class`` per class."""
+    if model.num_classes:
+        per_class = int(cfg.samples_per_class)
+        cond = torch.arange(model.num_classes, device=model.device).repeat_interleave(per_class)
+        samples = model.sample(len(cond), cond=cond, seed=cfg.seed)
+        return save_grid(samples, model.num_levels, path, nrow=per_class)
+    samples = model.sample(int(cfg.num_samples), seed=cfg.seed)
+    return save_grid(samples, model.num_levels, path, nrow=max(1, int(int(cfg.num_samples) ** 0.5)))
+
+
+def evaluate(cfg: DictConfig) -> dict[str, Any]:
+    """Writes ``metrics.json`` ({split}/bpd for each split) and ``samples.png`` into the run folder."""
+    output_dir = Path(cfg.paths.output_dir)
+    if cfg.get("print_config", True):
+        print_config_tree(cfg, output_dir / "config_tree.log")
+    checkpoint = read_checkpoint(cfg.ckpt_path)
+    model = model_from_checkpoint(checkpoint, cfg.ckpt_path)
+    datamodule: ImageDataModule = hydra.utils.instantiate(data_config(cfg, checkpoint))
+    check_compatible(model, datamodule)
+
+    trainer = trainer_from_config(cfg, logger=False, callbacks=[])
+    metrics: dict[str, Any] = {"ckpt_path": str(Path(cfg.ckpt_path).resolve())}
+    for split in cfg.splits:
+        results = trainer.test(model, dataloaders=datamodule.eval_dataloader(split), verbose=False)
+        metrics[f"{split}/bpd"] = float(results[0]["test/bpd"])
+        metrics[f"{split}/num_images"] = len(datamodule.datasets[split])
+
+    if trainer.is_global_zero:
+        model.to(trainer.strategy.root_device)
+        metrics["samples"] = str(sample_figure(model, cfg, output_dir / "samples.png"))
+        (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
+        print(", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if k.endswith("/bpd")))
+    return metrics
