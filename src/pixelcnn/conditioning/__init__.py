@@ -2,5 +2,6 @@
 
 from pixelcnn.conditioning.base import Conditioner
 from pixelcnn.conditioning.class_bias import ClassConditioner
+from pixelcnn.conditioning.vector import VectorConditioner
 
-__all__ = ["ClassConditioner", "Conditioner"]
+__all__ = ["ClassConditioner", "Conditioner", "VectorConditioner"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytorch_lightning as pl
@@ -14,6 +15,7 @@ from pixelcnn.errors import InputError
 from pixelcnn.metrics import BitsPerDim
 from pixelcnn.nn.backbone import GatedPixelCNN
 from pixelcnn.sampling import sample_naive
+from pixelcnn.viz import save_grid
 
 LN2 = math.log(2.0)
 
@@ -123,6 +125,21 @@ class PixelCNNModule(pl.LightningModule):
             return sample_naive(lambda x: self.backbone(x, biases), n, self.image_shape, seed, self.device)
         finally:
             self.train(was_training)
+
+    def eval_figures(self, datamodule: Any, output_dir: Path, options: Mapping[str, Any]) -> dict[str, Path]:
+        """The pictures ``eval.py`` makes for this model kind: name -> PNG path. Subclasses add their own.
+
+        Default: a sample grid (class-conditional: one row of ``samples_per_class`` per class).
+        """
+        seed = int(options.get("seed", 0))
+        if self.num_classes:
+            per_class = int(options.get("samples_per_class", 8))
+            cond = torch.arange(self.num_classes, device=self.device).repeat_interleave(per_class)
+            samples, nrow = self.sample(len(cond), cond=cond, seed=seed), per_class
+        else:
+            n = int(options.get("num_samples", 64))
+            samples, nrow = self.sample(n, seed=seed), max(1, int(n**0.5))
+        return {"samples": save_grid(samples, self.num_levels, Path(output_dir) / "samples.png", nrow=nrow)}
 
     # --- Lightning -----------------------------------------------------------------------------------------
     def _step(self, batch: Sequence[torch.Tensor], metric: BitsPerDim, stage: str) -> torch.Tensor:

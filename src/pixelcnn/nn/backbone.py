@@ -60,9 +60,7 @@ class GatedPixelCNN(nn.Module):
         # Logit channel c*K + k belongs to image channel c: contiguous blocks of K.
         logit_groups = channel_groups(image_channels * num_levels, image_channels)
         self.head_hidden = HorizontalConv(skip_channels, output_hidden, 1, skip_groups, head_groups, "B")
-        self.head_out = HorizontalConv(
-            output_hidden, image_channels * num_levels, 1, head_groups, logit_groups, "B"
-        )
+        self.head_out = HorizontalConv(output_hidden, image_channels * num_levels, 1, head_groups, logit_groups, "B")
 
     @property
     def cond_channels(self) -> int:

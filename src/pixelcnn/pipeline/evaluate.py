@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import hydra
-import torch
 from omegaconf import DictConfig, OmegaConf
 
 from pixelcnn.api import model_from_checkpoint, read_checkpoint
@@ -15,7 +14,6 @@ from pixelcnn.data.base import ImageDataModule
 from pixelcnn.errors import DataValidationError, PixelCNNError
 from pixelcnn.models.base import PixelCNNModule
 from pixelcnn.pipeline.runtime import print_config_tree, trainer_from_config
-from pixelcnn.viz import save_grid
 
 
 def data_config(cfg: DictConfig, checkpoint: dict[str, Any]) -> DictConfig:
@@ -36,19 +34,8 @@ def check_compatible(model: PixelCNNModule, datamodule: ImageDataModule) -> None
         )
 
 
-def sample_figure(model: PixelCNNModule, cfg: DictConfig, path: Path) -> Path:
-    """Unconditional: ``num_samples`` images. Class-conditional: one row of ``samples_per_class`` per class."""
-    if model.num_classes:
-        per_class = int(cfg.samples_per_class)
-        cond = torch.arange(model.num_classes, device=model.device).repeat_interleave(per_class)
-        samples = model.sample(len(cond), cond=cond, seed=cfg.seed)
-        return save_grid(samples, model.num_levels, path, nrow=per_class)
-    samples = model.sample(int(cfg.num_samples), seed=cfg.seed)
-    return save_grid(samples, model.num_levels, path, nrow=max(1, int(int(cfg.num_samples) ** 0.5)))
-
-
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
-    """Writes ``metrics.json`` ({split}/bpd for each split) and ``samples.png`` into the run folder."""
+    """Writes ``metrics.json`` ({split}/bpd for each split) and the model's figures into the run folder."""
     output_dir = Path(cfg.paths.output_dir)
     if cfg.get("print_config", True):
         print_config_tree(cfg, output_dir / "config_tree.log")
@@ -66,7 +53,8 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
 
     if trainer.is_global_zero:
         model.to(trainer.strategy.root_device)
-        metrics["samples"] = str(sample_figure(model, cfg, output_dir / "samples.png"))
+        figures = model.eval_figures(datamodule, output_dir, cfg)
+        metrics.update({f"figures/{name}": str(path) for name, path in figures.items()})
         (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
         print(", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if k.endswith("/bpd")))
     return metrics
