@@ -9,7 +9,7 @@ from typing import Any
 
 import hydra
 import pytorch_lightning as pl
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.loggers import Logger
 
@@ -52,8 +52,9 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     metrics["best_ckpt"] = best
     metrics["output_dir"] = str(output_dir)
 
-    if trainer.is_global_zero and cfg.get("final_figures", True) and hasattr(model, "eval_figures"):
-        figures = final_figures(model, datamodule, trainer, loggers, output_dir / "figures", cfg)
+    if trainer.is_global_zero and cfg.get("final_figures") and hasattr(model, "eval_figures"):
+        options = OmegaConf.create({**resolved(cfg), **OmegaConf.to_container(cfg.final_figures, resolve=True)})
+        figures = final_figures(model, datamodule, trainer, loggers, output_dir / "figures", options)
         metrics.update({f"figures/{name}": str(path) for name, path in figures.items()})
 
     if trainer.is_global_zero:
@@ -69,11 +70,11 @@ def final_figures(
     trainer: pl.Trainer,
     loggers: list[Logger],
     folder: Path,
-    cfg: DictConfig,
+    options: DictConfig,
 ) -> dict[str, Path]:
     """The model's ``eval_figures`` (samples, class rows, ...) of the tested weights: into ``folder``, to loggers."""
     model.to(trainer.strategy.root_device)
-    figures = model.eval_figures(datamodule, folder, cfg)
+    figures = model.eval_figures(datamodule, folder, options)
     log_figures(loggers, figures, step=trainer.global_step)
     for logger in loggers:
         logger.finalize("success")
