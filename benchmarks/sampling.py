@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 
 import torch
 from bench_utils import add_common_args, backbone_config, emit, machine, setup, timed
@@ -81,6 +82,8 @@ def main() -> None:
         backbone = GatedPixelCNN(shape[0], args.levels, **config).to(device).eval()
         for batch in (int(b) for b in args.batch_sizes.split(",")):
             results.append(measure(backbone, shape, batch, args.naive_sub_pixels, device))
+            row = results[-1]
+            print(f"{text} batch {batch}: speed-up {row['speedup']:.1f}", file=sys.stderr, flush=True)
     emit(
         {
             "benchmark": "sampling",

@@ -8,6 +8,7 @@ from conftest import TINY_BACKBONE
 
 from pixelcnn.conditioning import VectorConditioner
 from pixelcnn.models import ClassConditionalPixelCNN, PixelCNN
+from pixelcnn.models.base import sampling_options
 from pixelcnn.nn import GatedPixelCNN
 from pixelcnn.nn.generation_cache import GenerationCache
 from pixelcnn.sampling import SamplingStats, sample_cached, sample_naive
@@ -158,3 +159,13 @@ def test_on_row_is_called_once_per_row() -> None:
     sample_cached(backbone, 1, (1, 4, 3), seed=0, on_row=rows.append)
     sample_naive(lambda x: backbone(x), 1, (1, 4, 3), seed=0, on_row=rows.append)
     assert rows == [0, 1, 2, 3, 0, 1, 2, 3]
+
+
+def test_eval_figures_take_the_sampling_options_of_the_eval_config(tmp_path) -> None:
+    torch.manual_seed(0)
+    model = PixelCNN((1, 4, 4), 5, backbone=TINY_BACKBONE)
+    options = {"num_samples": 3, "seed": 2, "fast_sampling": False, "sample_batch_size": 2, "sample_progress": False}
+    assert sampling_options(options) == {"fast": False, "batch_size": 2, "progress": False}
+    assert sampling_options({}) == {"fast": True, "batch_size": None, "progress": False}
+    figures = model.eval_figures(None, tmp_path, options)
+    assert figures["samples"].is_file()
