@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -14,7 +14,8 @@ from pixelcnn.conditioning.base import Conditioner
 from pixelcnn.errors import InputError
 from pixelcnn.metrics import BitsPerDim
 from pixelcnn.nn.backbone import GatedPixelCNN
-from pixelcnn.sampling import sample_naive
+from pixelcnn.progress import SamplingProgress
+from pixelcnn.sampling import draw_uniforms, sample_cached, sample_naive
 from pixelcnn.viz import save_grid
 
 LN2 = math.log(2.0)
@@ -27,6 +28,16 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, Sequence) and not isinstance(value, str):
         return [to_plain(v) for v in value]
     return value
+
+
+def sampling_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """``model.sample`` keyword arguments from the eval config: fast_sampling, sample_batch_size, sample_progress."""
+    batch_size = options.get("sample_batch_size")
+    return {
+        "fast": bool(options.get("fast_sampling", True)),
+        "batch_size": int(batch_size) if batch_size else None,
+        "progress": bool(options.get("sample_progress", False)),
+    }
 
 
 class PixelCNNModule(pl.LightningModule):
@@ -116,15 +127,50 @@ class PixelCNNModule(pl.LightningModule):
         return torch.nn.functional.cross_entropy(logits.float(), x.long(), reduction="none").flatten(1).sum(1)
 
     @torch.no_grad()
-    def sample(self, n: int, cond: torch.Tensor | None = None, seed: int = 0) -> torch.Tensor:
-        """n images (n,C,H,W) long; the same seed (and cond) gives the same images."""
+    def sample(
+        self,
+        n: int,
+        cond: torch.Tensor | None = None,
+        seed: int = 0,
+        fast: bool = True,
+        batch_size: int | None = None,
+        progress: bool = False,
+    ) -> torch.Tensor:
+        """n images (n,C,H,W) long; the same seed (and cond) gives the same images.
+
+        ``fast``: cached sampling (default) or one full forward pass per sub-pixel (False): the same images either
+        way. ``batch_size``: sample in chunks of that many images (the images do not depend on it). ``progress``:
+        show a bar of rows done and images/s.
+        """
         was_training = self.training
         self.eval()
         try:
             biases = self.condition(cond, n)
-            return sample_naive(lambda x: self.backbone(x, biases), n, self.image_shape, seed, self.device)
+            uniforms = draw_uniforms(n, self.image_shape, seed)
+            size = max(1, int(batch_size)) if batch_size else max(1, n)
+            height = self.image_shape[1]
+            chunks = [torch.zeros((0, *self.image_shape), dtype=torch.long, device=self.device)]
+            with SamplingProgress(height * math.ceil(n / size), height, enabled=progress) as bar:
+                for start in range(0, n, size):
+                    stop = min(n, start + size)
+                    part = None if biases is None else [b[start:stop] if b.shape[0] == n else b for b in biases]
+                    on_row = lambda _row, m=stop - start: bar.row_done(m)  # noqa: E731
+                    chunks.append(self._sample_chunk(uniforms[start:stop], part, fast, on_row))
+            return torch.cat(chunks)
         finally:
             self.train(was_training)
+
+    def _sample_chunk(
+        self, uniforms: torch.Tensor, biases: list[torch.Tensor] | None, fast: bool, on_row: Callable[[int], None]
+    ) -> torch.Tensor:
+        """Images (m,C,H,W) for the uniforms (m,C,H,W) of one chunk and its per-layer biases."""
+        m = uniforms.shape[0]
+        if fast:
+            return sample_cached(
+                self.backbone, m, self.image_shape, 0, biases, self.device, uniforms=uniforms, on_row=on_row
+            )
+        logits_fn = lambda x: self.backbone(x, biases)  # noqa: E731
+        return sample_naive(logits_fn, m, self.image_shape, 0, self.device, uniforms=uniforms, on_row=on_row)
 
     def eval_figures(self, datamodule: Any, output_dir: Path, options: Mapping[str, Any]) -> dict[str, Path]:
         """The pictures ``eval.py`` makes for this model kind: name -> PNG path. Subclasses add their own.
@@ -132,13 +178,14 @@ class PixelCNNModule(pl.LightningModule):
         Default: a sample grid (class-conditional: one row of ``samples_per_class`` per class).
         """
         seed = int(options.get("seed", 0))
+        how = sampling_options(options)
         if self.num_classes:
             per_class = int(options.get("samples_per_class", 8))
             cond = torch.arange(self.num_classes, device=self.device).repeat_interleave(per_class)
-            samples, nrow = self.sample(len(cond), cond=cond, seed=seed), per_class
+            samples, nrow = self.sample(len(cond), cond=cond, seed=seed, **how), per_class
         else:
             n = int(options.get("num_samples", 64))
-            samples, nrow = self.sample(n, seed=seed), max(1, int(n**0.5))
+            samples, nrow = self.sample(n, seed=seed, **how), max(1, int(n**0.5))
         return {"samples": save_grid(samples, self.num_levels, Path(output_dir) / "samples.png", nrow=nrow)}
 
     # --- Lightning -----------------------------------------------------------------------------------------
