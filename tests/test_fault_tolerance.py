@@ -7,11 +7,12 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import torch
-from conftest import FAST_TRAIN, REPO, run_cli
+from conftest import FAST_TRAIN, REPO, compose_config, run_cli
 
 from pixelcnn import load_model
 from pixelcnn.api import read_checkpoint
@@ -45,8 +46,6 @@ class ExplodingPixelCNN(PixelCNN):
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A run folder of a short training of model=gated on digits (in-process)."""
-    from conftest import compose_config
-
     run_dir = tmp_path_factory.mktemp("fault") / "runs" / "first"
     cfg = compose_config("train", [*FAST_TRAIN, "~callbacks.sample_grid", "test=false"], run_dir)
     train(cfg)
@@ -242,3 +241,56 @@ def test_loaded_model_refuses_wrong_images_and_conditioning(trained: Path) -> No
             model.nll(bad)
     with pytest.raises(InputError, match="unconditional"):
         model.nll(good, cond=torch.tensor([0, 1]))
+
+
+# --- resume after SIGKILL -----------------------------------------------------------------------------------------
+RESUME_TRAIN = [
+    *(o for o in FAST_TRAIN if "limit_train_batches" not in o and "max_epochs" not in o),
+    "data.batch_size=8",  # 163 steps per epoch: a kill lands mid-epoch
+    "trainer.max_epochs=1000",
+    "callbacks.model_checkpoint.every_n_train_steps=5",
+    "~callbacks.sample_grid",
+    "test=false",
+]
+
+
+def wait_for_checkpoint(path: Path, process: subprocess.Popen, min_step: int, timeout: float = 400) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.stderr.read()[-3000:]
+        if path.is_file() and read_checkpoint(path)["global_step"] >= min_step:  # complete: writes are atomic
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"no checkpoint at step >= {min_step} in {path}")
+
+
+@pytest.mark.slow
+def test_a_killed_run_resumes_with_its_optimizer_state_and_step(tmp_path: Path) -> None:
+    runs = tmp_path / "outputs" / "train" / "runs"
+    killed_dir = runs / "2026-01-01_00-00-00"
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "HYDRA_FULL_ERROR": "0"}
+    command = [sys.executable, str(REPO / "train.py"), *RESUME_TRAIN]
+    process = subprocess.Popen(
+        [*command, f"hydra.run.dir={killed_dir}"], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    last = killed_dir / "checkpoints" / "last.ckpt"
+    try:
+        wait_for_checkpoint(last, process, min_step=5)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    killed = read_checkpoint(last)
+    step = killed["global_step"]
+    assert step % 5 == 0 and step % 163 != 0  # saved mid-epoch, every 5 steps
+    adam_steps = {int(s["step"]) for s in killed["optimizer_states"][0]["state"].values()}
+    assert adam_steps == {step}
+
+    # run again in a new run folder of the same task: ckpt_path=last finds the killed run's last.ckpt
+    resumed_dir = runs / "2026-01-01_00-10-00"
+    cfg = compose_config("train", [*RESUME_TRAIN, "ckpt_path=last", f"+trainer.max_steps={step + 3}"], resumed_dir)
+    train(cfg)
+    resumed = read_checkpoint(resumed_dir / "checkpoints" / "last.ckpt")
+    assert resumed["global_step"] == step + 3
+    # Adam's own step counter went on from the killed run's: its state was restored, not restarted
+    assert {int(s["step"]) for s in resumed["optimizer_states"][0]["state"].values()} == {step + 3}
+    assert resumed["loops"]["fit_loop"]["epoch_loop.batch_progress"]["total"]["completed"] == step + 3
