@@ -12,7 +12,7 @@ from pixelcnn.errors import PixelCNNError
 
 def launches_script_copies(trainer: pl.Trainer) -> bool:
     """True when ``fit`` will start the other ranks by re-running the command line (``strategy=ddp`` locally)."""
-    from lightning_fabric.strategies.launchers.subprocess_script import _SubprocessScriptLauncher
+    from pytorch_lightning.strategies.launchers.subprocess_script import _SubprocessScriptLauncher
 
     launcher = getattr(trainer.strategy, "launcher", None)
     if not isinstance(launcher, _SubprocessScriptLauncher) or launcher.num_processes < 2:
