@@ -3,5 +3,6 @@
 from pixelcnn.callbacks.config_in_checkpoint import ConfigInCheckpoint
 from pixelcnn.callbacks.nonfinite_loss import StopOnNonFiniteLoss
 from pixelcnn.callbacks.sample_grid import SampleGridCallback
+from pixelcnn.callbacks.throughput import ImagesPerSecond
 
-__all__ = ["ConfigInCheckpoint", "SampleGridCallback", "StopOnNonFiniteLoss"]
+__all__ = ["ConfigInCheckpoint", "ImagesPerSecond", "SampleGridCallback", "StopOnNonFiniteLoss"]
