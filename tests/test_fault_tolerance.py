@@ -187,7 +187,7 @@ def test_nan_loss_stops_with_the_step_and_keeps_the_last_good_checkpoint(make_co
         "+model.explode_at=3",
         "+trainer.max_steps=10",
         "trainer.limit_train_batches=10",
-        "callbacks.model_checkpoint.every_n_train_steps=1",
+        "callbacks.step_checkpoint.every_n_train_steps=1",
         "~callbacks.sample_grid",
     )
     with pytest.raises(SystemExit) as stopped, user_errors():
@@ -248,7 +248,7 @@ RESUME_TRAIN = [
     *(o for o in FAST_TRAIN if "limit_train_batches" not in o and "max_epochs" not in o),
     "data.batch_size=8",  # 163 steps per epoch: a kill lands mid-epoch
     "trainer.max_epochs=1000",
-    "callbacks.model_checkpoint.every_n_train_steps=5",
+    "callbacks.step_checkpoint.every_n_train_steps=5",
     "~callbacks.sample_grid",
     "test=false",
 ]
