@@ -47,7 +47,7 @@ class ExplodingPixelCNN(PixelCNN):
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A run folder of a short training of model=gated on digits (in-process)."""
     run_dir = tmp_path_factory.mktemp("fault") / "runs" / "first"
-    cfg = compose_config("train", [*FAST_TRAIN, "~callbacks.sample_grid", "test=false"], run_dir)
+    cfg = compose_config("train", [*FAST_TRAIN, "~callbacks.sample_grid", "final_figures=null", "test=false"], run_dir)
     train(cfg)
     return run_dir
 
@@ -250,6 +250,7 @@ RESUME_TRAIN = [
     "trainer.max_epochs=1000",
     "callbacks.step_checkpoint.every_n_train_steps=5",
     "~callbacks.sample_grid",
+    "final_figures=null",
     "test=false",
 ]
 

@@ -30,6 +30,7 @@ NODE_TRAIN = [
     "trainer.devices=1",
     "trainer.num_nodes=2",
     "~callbacks.sample_grid",
+    "final_figures=null",
 ]
 
 
@@ -141,6 +142,7 @@ def test_optuna_sweep_with_one_wandb_run_per_job(tmp_path: Path) -> None:
         *FAST_TRAIN,
         "trainer.limit_val_batches=1",
         "~callbacks.sample_grid",
+        "final_figures=null",
         "test=false",
         f"hydra.sweep.dir={tmp_path}",
     )
