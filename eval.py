@@ -3,7 +3,7 @@
 import hydra
 from omegaconf import DictConfig
 
-from pixelcnn.pipeline.runtime import user_errors
+from pixelcnn.pipeline.runtime import run_entry_point, user_errors
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="eval")
@@ -15,4 +15,4 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_entry_point(main)

@@ -1,5 +1,16 @@
 """Gated / Conditional PixelCNN (van den Oord et al., 2016)."""
 
-from pixelcnn.api import load_model
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["load_model"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy, so `import pixelcnn.pipeline...` does not import Lightning before a config error can be reported.
+    if name == "load_model":
+        from pixelcnn.api import load_model
+
+        return load_model
+    raise AttributeError(f"module 'pixelcnn' has no attribute {name!r}")

@@ -18,12 +18,16 @@ def read_checkpoint(ckpt_path: str | Path, map_location: str | torch.device = "c
     path = Path(ckpt_path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist; pass the path of a .ckpt file")
+    if path.stat().st_size > 0 and not zipfile.is_zipfile(path):
+        raise CheckpointError(
+            f"checkpoint {path} is corrupt or truncated (not a complete zip archive, which torch.save writes); "
+            "use another checkpoint, e.g. the run's last.ckpt or best checkpoint"
+        )
     try:
         checkpoint = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise CheckpointError(
-            f"checkpoint {path} holds objects that are not plain weights and was refused ({first[:200]}); "
+            f"checkpoint {path} holds objects that are not plain weights and was refused ({unsafe_reason(error)}); "
             "only load checkpoints written by this repo"
         ) from error
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as error:
@@ -34,6 +38,14 @@ def read_checkpoint(ckpt_path: str | Path, map_location: str | torch.device = "c
     if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
         raise CheckpointError(f"{path} is not a Lightning checkpoint (no state_dict)")
     return checkpoint
+
+
+def unsafe_reason(error: pickle.UnpicklingError) -> str:
+    """The line of torch's long weights_only message that names the refused object."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    named = [line for line in lines if "Unsupported global" in line]
+    reason = (named or lines or [type(error).__name__])[0]
+    return reason.removeprefix("WeightsUnpickler error: ").split(" was not an allowed global")[0][:200]
 
 
 def load_model(ckpt_path: str | Path, map_location: str | torch.device = "cpu") -> PixelCNNModule:

@@ -19,3 +19,7 @@ class CheckpointError(PixelCNNError):
 
 class InputError(PixelCNNError, ValueError):
     """A tensor handed to a model has the wrong shape, dtype or range."""
+
+
+class NonFiniteLossError(PixelCNNError):
+    """The training loss became NaN or infinite; training stopped before the bad step was applied."""

@@ -1,7 +1,8 @@
 """Lightning callbacks of this repo."""
 
 from pixelcnn.callbacks.config_in_checkpoint import ConfigInCheckpoint
+from pixelcnn.callbacks.nonfinite_loss import StopOnNonFiniteLoss
 from pixelcnn.callbacks.sample_grid import SampleGridCallback
 from pixelcnn.callbacks.throughput import ImagesPerSecond
 
-__all__ = ["ConfigInCheckpoint", "ImagesPerSecond", "SampleGridCallback"]
+__all__ = ["ConfigInCheckpoint", "ImagesPerSecond", "SampleGridCallback", "StopOnNonFiniteLoss"]

@@ -9,6 +9,7 @@ import pytorch_lightning as pl
 from torch.utils.data import DataLoader
 
 from pixelcnn.data.arrays import ImageArrayDataset
+from pixelcnn.data.samplers import UnpaddedDistributedSampler
 from pixelcnn.data.validation import check_images
 
 SPLITS = ("train", "val", "test")
@@ -76,10 +77,13 @@ class ImageDataModule(pl.LightningDataModule):
 
     def _loader(self, split: str, shuffle: bool, batch_size: int) -> DataLoader:
         self.setup()
+        dataset = self.datasets[split]
+        # Unshuffled (evaluation) loaders read each image once over all DDP ranks; training keeps Lightning's sampler.
         return DataLoader(
-            self.datasets[split],
+            dataset,
             batch_size=batch_size,
             shuffle=shuffle,
+            sampler=None if shuffle else UnpaddedDistributedSampler(dataset),
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,
             drop_last=False,

@@ -11,6 +11,7 @@ import pytorch_lightning as pl
 import torch
 
 from pixelcnn.conditioning.base import Conditioner
+from pixelcnn.ema import EMAWeights
 from pixelcnn.errors import InputError
 from pixelcnn.metrics import BitsPerDim
 from pixelcnn.nn.backbone import GatedPixelCNN
@@ -57,6 +58,9 @@ class PixelCNNModule(pl.LightningModule):
         lr: float = 1e-3,
         weight_decay: float = 0.0,
         lr_decay: float = 1.0,
+        ema_decay: float | None = None,
+        compile: bool = False,
+        compile_options: Mapping[str, Any] | None = None,
         **extra: Any,
     ) -> None:
         super().__init__()
@@ -67,6 +71,9 @@ class PixelCNNModule(pl.LightningModule):
             "lr": float(lr),
             "weight_decay": float(weight_decay),
             "lr_decay": float(lr_decay),
+            "ema_decay": None if ema_decay is None else float(ema_decay),
+            "compile": bool(compile),
+            "compile_options": to_plain(dict(compile_options or {})),
             **to_plain(extra),
         }
         self.save_hyperparameters(hparams)
@@ -77,6 +84,8 @@ class PixelCNNModule(pl.LightningModule):
         self.num_dims = math.prod(self.image_shape)
         self.backbone = GatedPixelCNN(self.image_shape[0], self.num_levels, **self.hparams.backbone)
         self.conditioner: Conditioner | None = self.build_conditioner()
+        # Polyak averaging of the backbone and conditioner; eval mode computes with the average (see networks()).
+        self.ema = None if ema_decay is None else EMAWeights(self.trained_networks(), ema_decay)
         self.train_bpd = BitsPerDim()
         self.val_bpd = BitsPerDim()
         self.test_bpd = BitsPerDim()
@@ -97,7 +106,22 @@ class PixelCNNModule(pl.LightningModule):
             if cond is not None:
                 raise InputError("this model is unconditional: call it without cond")
             return None
-        return self.conditioner(self.conditioner.validate(cond, batch_size))
+        conditioner = self.networks()["conditioner"]
+        return conditioner(conditioner.validate(cond, batch_size))
+
+    # --- which weights compute: the trained ones, or their EMA in eval mode ---------------------------------
+    def trained_networks(self) -> torch.nn.ModuleDict:
+        """The trained parts (backbone, conditioner), as the structure ``EMAWeights`` averages."""
+        parts = {"backbone": self.backbone}
+        if self.conditioner is not None:
+            parts["conditioner"] = self.conditioner
+        return torch.nn.ModuleDict(parts)
+
+    def networks(self) -> Mapping[str, torch.nn.Module]:
+        """{"backbone", "conditioner"} to compute with: the EMA copies in eval mode when EMA is on."""
+        if self.ema is not None and not self.training:
+            return self.ema.shadow
+        return self.trained_networks()
 
     # --- public API ----------------------------------------------------------------------------------------
     def check_images(self, x: torch.Tensor) -> None:
@@ -119,7 +143,7 @@ class PixelCNNModule(pl.LightningModule):
     def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
         """x (B,C,H,W) long -> logits (B,K,C,H,W)."""
         self.check_images(x)
-        return self.backbone(x, self.condition(cond, x.shape[0]))
+        return self.networks()["backbone"](x, self.condition(cond, x.shape[0]))
 
     def nll(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
         """Negative log-likelihood of each image in nats (B,)."""
@@ -165,11 +189,12 @@ class PixelCNNModule(pl.LightningModule):
     ) -> torch.Tensor:
         """Images (m,C,H,W) for the uniforms (m,C,H,W) of one chunk and its per-layer biases."""
         m = uniforms.shape[0]
+        backbone = self.networks()["backbone"]  # the EMA weights when EMA is on
         if fast:
             return sample_cached(
-                self.backbone, m, self.image_shape, 0, biases, self.device, uniforms=uniforms, on_row=on_row
+                backbone, m, self.image_shape, 0, biases, self.device, uniforms=uniforms, on_row=on_row
             )
-        logits_fn = lambda x: self.backbone(x, biases)  # noqa: E731
+        logits_fn = lambda x: backbone(x, biases)  # noqa: E731
         return sample_naive(logits_fn, m, self.image_shape, 0, self.device, uniforms=uniforms, on_row=on_row)
 
     def eval_figures(self, datamodule: Any, output_dir: Path, options: Mapping[str, Any]) -> dict[str, Path]:
@@ -209,13 +234,29 @@ class PixelCNNModule(pl.LightningModule):
         self._step(batch, self.test_bpd, "test")
 
     def configure_optimizers(self) -> dict[str, Any]:
-        optimizer = torch.optim.Adam(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+        trainable = [p for p in self.parameters() if p.requires_grad]  # not the frozen EMA copy
+        optimizer = torch.optim.Adam(trainable, lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
         scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=self.hparams.lr_decay)
         # "name" is the key LearningRateMonitor logs the learning rate under
         return {
             "optimizer": optimizer,
             "lr_scheduler": {"scheduler": scheduler, "interval": "epoch", "name": "train/lr"},
         }
+
+    def optimizer_step(self, *args: Any, **kwargs: Any) -> None:
+        super().optimizer_step(*args, **kwargs)
+        if self.ema is not None:
+            self.ema.update(self.trained_networks())
+
+    def configure_model(self) -> None:
+        """``model.compile=true``: compile the backbone(s) in place (parameter names and checkpoints unchanged)."""
+        if not self.hparams.get("compile") or getattr(self, "_compiled", False):
+            return
+        options = dict(self.hparams.get("compile_options") or {})
+        self.backbone.compile(**options)
+        if self.ema is not None:
+            self.ema.shadow["backbone"].compile(**options)
+        self._compiled = True
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["pixelcnn_kind"] = self.kind

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import hydra
-import pytorch_lightning as pl
 from omegaconf import DictConfig, OmegaConf
 
 from pixelcnn.errors import PixelCNNError
 from pixelcnn.pipeline.resolvers import register_resolvers
+
+if TYPE_CHECKING:  # Lightning is imported lazily: a config error is reported without its 10 s import
+    import pytorch_lightning as pl
 
 log = logging.getLogger("pixelcnn")
 register_resolvers()
@@ -50,6 +53,8 @@ def user_message(error: BaseException) -> str | None:
             return str(seen)
         if type(seen).__name__ == "MisconfigurationException":
             return f"{seen} (Lightning); check the trainer config, e.g. trainer=cpu on a machine without a GPU"
+        if type(seen).__name__ in CONFIG_ERRORS:
+            return config_error_message(seen)
         seen = seen.__cause__ or seen.__context__
     return None
 
@@ -70,6 +75,46 @@ def user_errors() -> Iterator[None]:
         sys.exit(2)
     finally:
         finish_wandb()
+
+
+# Hydra / OmegaConf errors a user makes on the command line: unknown keys, unknown options, bad syntax, no value.
+CONFIG_ERRORS = (
+    "ConfigCompositionException",
+    "MissingConfigException",
+    "OverrideParseException",
+    "MissingMandatoryValue",
+)
+
+
+def config_error_message(error: BaseException) -> str:
+    """Hydra's multi-line message (and its cause), joined into one line with a hint."""
+    text = str(error)
+    cause = error.__cause__
+    if cause is not None and str(cause) not in text:
+        text += "\n" + str(cause)
+    lines = []
+    for line in (raw.strip() for raw in text.splitlines()):
+        if line.startswith("Config search path"):
+            break
+        if line and not line.startswith(("full_key:", "object_type=", "reference_type=", "See https://hydra.cc")):
+            lines.append(line.rstrip(".:") if line.endswith(":") else line)
+    message = " ".join(lines)
+    if "not in struct" in message:
+        message += "; check the spelling (python train.py --cfg job prints every key) or add a new key with +key=value"
+    elif type(error).__name__ == "MissingMandatoryValue":
+        message += "; pass it on the command line, e.g. ckpt_path=/path/to/last.ckpt"
+    return message
+
+
+def run_entry_point(main: Callable[[], Any]) -> None:
+    """Run a ``@hydra.main`` function so that config errors too are one line and exit status 2.
+
+    Hydra prints composition errors itself, over several lines, unless ``HYDRA_FULL_ERROR=1`` makes it re-raise
+    them; then ``user_errors`` shortens them. Errors that are bugs keep their full traceback.
+    """
+    os.environ["HYDRA_FULL_ERROR"] = "1"
+    with user_errors():
+        main()
 
 
 def finish_wandb() -> None:

@@ -13,9 +13,11 @@ from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.loggers import Logger
 
-from pixelcnn.callbacks import ConfigInCheckpoint
+from pixelcnn.callbacks import ConfigInCheckpoint, StopOnNonFiniteLoss
 from pixelcnn.data.base import ImageDataModule
 from pixelcnn.log_media import log_figures
+from pixelcnn.pipeline.distributed import check_sweep_strategy, rank_report
+from pixelcnn.pipeline.resume import check_resumable, resolve_ckpt_path
 from pixelcnn.pipeline.runtime import instantiate_group, log, print_config_tree, resolved, trainer_from_config
 
 
@@ -32,14 +34,21 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     datamodule: ImageDataModule = hydra.utils.instantiate(cfg.data)
     datamodule.check_available()
     model: pl.LightningModule = hydra.utils.instantiate(cfg.model, _convert_="all")
-    callbacks = [*instantiate_group(cfg.get("callbacks")), ConfigInCheckpoint(resolved(cfg))]
+    ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), output_dir) if cfg.get("train", True) else None
+    if ckpt_path is not None:
+        check_resumable(ckpt_path, model)
+        log.info(f"resuming from {ckpt_path}")
+    callbacks = [*instantiate_group(cfg.get("callbacks")), ConfigInCheckpoint(resolved(cfg)), StopOnNonFiniteLoss()]
     loggers = instantiate_group(cfg.get("logger"))
     trainer = trainer_from_config(cfg, callbacks=callbacks, logger=loggers or False)
+    check_sweep_strategy(trainer)
     for logger in loggers:
         logger.log_hyperparams(resolved(cfg))
 
     if cfg.get("train", True):
-        trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
+        if trainer.world_size > 1:
+            log.info(rank_report(trainer, model))
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith(("train/", "val/"))}
 
     checkpoint = next((c for c in trainer.callbacks if isinstance(c, ModelCheckpoint)), None)
