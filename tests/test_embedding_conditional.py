@@ -129,7 +129,7 @@ def test_pairs_file_is_read_and_checked(tmp_path: Path) -> None:
     batch = next(iter(datamodule.train_dataloader()))
     assert batch[0].shape == (2, 1, 4, 4) and batch[1].shape == (2, COND_DIM) and batch[1].dtype == torch.float32
 
-    with pytest.raises(DataValidationError, match=r"holds 6-dim embeddings but data.cond_dim is 5; set data.cond_dim=6"):
+    with pytest.raises(DataValidationError, match="holds 6-dim embeddings but data.cond_dim is 5; set data.cond_dim=6"):
         pairs_module(path, cond_dim=5).setup()
     with pytest.raises(DataNotFoundError, match="export_embeddings.py ckpt_path="):
         pairs_module(tmp_path / "missing.pt").check_available()
