@@ -116,7 +116,8 @@ class EmbeddingConditionalPixelCNN(PixelCNNModule):
         num_seeds = int(options.get("interpolation_seeds", 4))
         datamodule.setup()
         dataset = datamodule.datasets[split]
-        identities = torch.stack([dataset[i][2] for i in range(len(dataset))])
+        labels = dataset.labels if dataset.indices is None else dataset.labels[dataset.indices]
+        identities = torch.as_tensor(labels)
         chosen = pick_distinct(identities, max(rows, 2))
         images = torch.stack([dataset[i][0] for i in chosen]).to(self.device)
         h = torch.stack([dataset[i][1] for i in chosen]).to(self.device, torch.float32)
