@@ -1,0 +1,98 @@
+"""Downsampled ImageNet 32x32 / 64x64 from the official npz files (Chrabaszcz et al. 2017; van den Oord 2016)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pixelcnn.data.arrays import ImageArrayDataset
+from pixelcnn.data.base import ImageDataModule
+from pixelcnn.errors import DataNotFoundError, DataValidationError
+
+DOWNLOAD_HINT = (
+    "download 'Downsampled ImageNet {res}x{res}' (Imagenet{res}_train_npz and Imagenet{res}_val_npz; for 64x64 "
+    "the train set comes in two parts) from https://image-net.org/download-images after logging in, and unzip "
+    "every train_data_batch_*.npz and val_data.npz into {folder}"
+)
+
+
+class ImageNetDataModule(ImageDataModule):
+    """Reads ``{data_dir}/imagenet{res}/train_data_batch_*.npz`` and ``val_data.npz``.
+
+    Each npz holds ``data`` (N, 3*res*res) uint8 in planar R, G, B order and ``labels`` (N,) in 1..1000. On
+    first use they are converted once to ``cache/{split}_images.npy`` beside them and then memory-mapped, so
+    the 64x64 train set (~15 GB) is never held in RAM. The official validation set is the test set (as in the
+    paper); val is a seeded hold-out of train.
+    """
+
+    def __init__(self, data_dir: str, resolution: int, val_size: int = 10000, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.resolution = int(resolution)
+        self.folder = Path(data_dir) / f"imagenet{self.resolution}"
+        self.val_size = val_size
+        self.name = f"ImageNet{self.resolution}"
+        if self.image_shape != (3, self.resolution, self.resolution):
+            raise DataValidationError(
+                f"{self.name} images are (3, {self.resolution}, {self.resolution}) but data.image_shape is "
+                f"{list(self.image_shape)}"
+            )
+
+    def source_files(self) -> dict[str, list[Path]]:
+        files = {
+            "train": sorted(self.folder.glob("train_data_batch_*.npz")),
+            "test": [self.folder / "val_data.npz"] if (self.folder / "val_data.npz").exists() else [],
+        }
+        missing = [split for split, paths in files.items() if not paths]
+        if missing:
+            wanted = "train_data_batch_*.npz" if "train" in missing else "val_data.npz"
+            hint = DOWNLOAD_HINT.format(res=self.resolution, folder=self.folder.resolve())
+            raise DataNotFoundError(f"{self.name}: no {wanted} in {self.folder.resolve()}; {hint}")
+        return files
+
+    def check_available(self) -> None:
+        self.source_files()
+
+    def convert(self, paths: list[Path], images_path: Path, labels_path: Path) -> None:
+        """Write the npz batches into one (N,3,res,res) uint8 .npy and one labels .npy, batch by batch."""
+        res = self.resolution
+        counts = []
+        for path in paths:
+            with np.load(path) as npz:
+                if "data" not in npz or "labels" not in npz:
+                    raise DataValidationError(f"{path}: expected arrays 'data' and 'labels', found {list(npz)}")
+                data_shape = npz["data"].shape
+                if len(data_shape) != 2 or data_shape[1] != 3 * res * res:
+                    raise DataValidationError(
+                        f"{path}: rows of {data_shape[1:]} values, expected {3 * res * res} (3x{res}x{res}); "
+                        f"is this the {res}x{res} download?"
+                    )
+                counts.append(data_shape[0])
+        images_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = images_path.with_suffix(".partial.npy")
+        images = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(sum(counts), 3, res, res))
+        labels = np.empty(sum(counts), dtype=np.int64)
+        start = 0
+        for path, count in zip(paths, counts, strict=True):
+            with np.load(path) as npz:
+                images[start : start + count] = npz["data"].reshape(count, 3, res, res)
+                labels[start : start + count] = npz["labels"].astype(np.int64) - 1
+            start += count
+        images.flush()
+        del images
+        np.save(labels_path, labels)
+        tmp.replace(images_path)  # only a complete conversion gets the final name
+
+    def read(self, split: str, paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
+        cache = self.folder / "cache"
+        images_path, labels_path = cache / f"{split}_images.npy", cache / f"{split}_labels.npy"
+        if not images_path.exists() or not labels_path.exists():
+            self.convert(paths, images_path, labels_path)
+        return np.load(images_path, mmap_mode="r"), np.load(labels_path)
+
+    def load_splits(self) -> dict[str, ImageArrayDataset]:
+        files = self.source_files()
+        train_images, train_labels = self.read("train", files["train"])
+        train, val = self.split_off(train_images, train_labels, self.val_size)
+        return {"train": train, "val": val, "test": ImageArrayDataset(*self.read("test", files["test"]))}
