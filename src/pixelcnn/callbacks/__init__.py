@@ -2,5 +2,6 @@
 
 from pixelcnn.callbacks.config_in_checkpoint import ConfigInCheckpoint
 from pixelcnn.callbacks.sample_grid import SampleGridCallback
+from pixelcnn.callbacks.throughput import ImagesPerSecond
 
-__all__ = ["ConfigInCheckpoint", "SampleGridCallback"]
+__all__ = ["ConfigInCheckpoint", "ImagesPerSecond", "SampleGridCallback"]

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytorch_lightning as pl
 import torch
 
+from pixelcnn.log_media import log_image
 from pixelcnn.viz import save_grid
 
 
@@ -25,6 +26,7 @@ class SampleGridCallback(pl.Callback):
     """Samples ``num_samples`` images with a fixed seed every ``every_n_epochs`` validations.
 
     Saved to ``{dirpath}/epoch_{epoch:03d}.png`` on rank 0; ``dirpath`` defaults to the trainer's root dir.
+    The grid also goes to every logger under the key ``samples`` (W&B image, TensorBoard image, CSV path).
     """
 
     def __init__(self, num_samples: int = 16, every_n_epochs: int = 1, seed: int = 0, dirpath: str | None = None):
@@ -46,3 +48,4 @@ class SampleGridCallback(pl.Callback):
         nrow = getattr(pl_module, "num_classes", None) or max(1, int(n**0.5))
         path = folder / f"epoch_{trainer.current_epoch:03d}.png"
         self.last_path = save_grid(samples, pl_module.num_levels, path, nrow)
+        log_image(trainer.loggers, "samples", self.last_path, step=trainer.global_step)

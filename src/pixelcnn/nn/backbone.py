@@ -52,6 +52,7 @@ class GatedPixelCNN(nn.Module):
                 image_channels=image_channels,
                 first=i == 0,
                 dropout=dropout,
+                last=i == num_layers - 1,
             )
             for i in range(num_layers)
         )

@@ -20,6 +20,8 @@ class GatedBlock(nn.Module):
     ``cond`` is a bias (B, 4*hidden, 1 or H, 1 or W) from a conditioner: the first half goes to the vertical
     pre-activation, the second to the horizontal one. Every 1x1 in the horizontal path is masked by channel
     group so channel c of pixel i never sees channels >= c (mask A) or > c (mask B) of pixel i.
+    The ``last`` layer feeds only its skip output onward, so it has no residual 1x1 (no unused parameters,
+    which DDP would reject).
     """
 
     def __init__(
@@ -31,6 +33,7 @@ class GatedBlock(nn.Module):
         image_channels: int,
         first: bool,
         dropout: float = 0.0,
+        last: bool = False,
     ) -> None:
         super().__init__()
         groups = image_channels
@@ -44,7 +47,9 @@ class GatedBlock(nn.Module):
         self.h_conv = HorizontalConv(in_channels, 2 * hidden_channels, kernel_size, in_groups, pre_groups, mask_type)
         # Rows < i carry no same-pixel information, so the link needs no channel mask.
         self.v_to_h = nn.Conv2d(2 * hidden_channels, 2 * hidden_channels, 1)
-        self.h_out = HorizontalConv(hidden_channels, hidden_channels, 1, hidden_groups, hidden_groups, "B")
+        self.h_out = (
+            None if last else HorizontalConv(hidden_channels, hidden_channels, 1, hidden_groups, hidden_groups, "B")
+        )
         self.skip = HorizontalConv(
             hidden_channels, skip_channels, 1, hidden_groups, channel_groups(skip_channels, groups), "B"
         )
@@ -52,8 +57,8 @@ class GatedBlock(nn.Module):
 
     def forward(
         self, v: torch.Tensor, h: torch.Tensor, cond: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(B,in,H,W) x2 -> v (B,hidden,H,W), h (B,hidden,H,W), skip (B,skip,H,W)."""
+    ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
+        """(B,in,H,W) x2 -> v (B,hidden,H,W), h (B,hidden,H,W) (None in the last layer), skip (B,skip,H,W)."""
         v_pre = self.v_conv(v)
         h_pre = self.h_conv(h) + self.v_to_h(shift_down(v_pre))
         if cond is not None:
@@ -61,7 +66,7 @@ class GatedBlock(nn.Module):
             v_pre = v_pre + cond_v
             h_pre = h_pre + cond_h
         h_gated = self.dropout(gate(h_pre))
-        h_new = self.h_out(h_gated)
-        if self.residual:
-            h_new = h_new + h
+        h_new = None
+        if self.h_out is not None:
+            h_new = self.h_out(h_gated) + h if self.residual else self.h_out(h_gated)
         return gate(v_pre), h_new, self.skip(h_gated)

@@ -12,8 +12,9 @@ from omegaconf import DictConfig, OmegaConf
 from pixelcnn.api import model_from_checkpoint, read_checkpoint
 from pixelcnn.data.base import ImageDataModule
 from pixelcnn.errors import DataValidationError, PixelCNNError
+from pixelcnn.log_media import log_figures, log_scalars
 from pixelcnn.models.base import PixelCNNModule
-from pixelcnn.pipeline.runtime import print_config_tree, trainer_from_config
+from pixelcnn.pipeline.runtime import instantiate_group, print_config_tree, resolved, trainer_from_config
 
 
 def data_config(cfg: DictConfig, checkpoint: dict[str, Any]) -> DictConfig:
@@ -57,4 +58,22 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         metrics.update({f"figures/{name}": str(path) for name, path in figures.items()})
         (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
         print(", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if k.endswith("/bpd")))
+        log_evaluation(cfg, metrics, figures, step=int(checkpoint.get("global_step", 0)))
     return metrics
+
+
+def log_evaluation(cfg: DictConfig, metrics: dict[str, Any], figures: dict[str, Path], step: int) -> None:
+    """Send the metrics, the eval config and every figure to the loggers of ``logger=...`` (none by default).
+
+    ``step`` is the checkpoint's training step, so eval numbers line up with the training curves.
+    """
+    loggers = instantiate_group(cfg.get("logger"))
+    if not loggers:
+        return
+    scalars = {k: float(v) for k, v in metrics.items() if isinstance(v, int | float)}
+    for logger in loggers:
+        logger.log_hyperparams(resolved(cfg))
+    log_scalars(loggers, scalars, step=step)
+    log_figures(loggers, figures, step=step)
+    for logger in loggers:
+        logger.finalize("success")

@@ -9,11 +9,13 @@ from typing import Any
 
 import hydra
 import pytorch_lightning as pl
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import ModelCheckpoint
+from pytorch_lightning.loggers import Logger
 
 from pixelcnn.callbacks import ConfigInCheckpoint
 from pixelcnn.data.base import ImageDataModule
+from pixelcnn.log_media import log_figures
 from pixelcnn.pipeline.runtime import instantiate_group, log, print_config_tree, resolved, trainer_from_config
 
 
@@ -50,6 +52,11 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     metrics["best_ckpt"] = best
     metrics["output_dir"] = str(output_dir)
 
+    if trainer.is_global_zero and cfg.get("final_figures") and hasattr(model, "eval_figures"):
+        options = OmegaConf.create({**resolved(cfg), **OmegaConf.to_container(cfg.final_figures, resolve=True)})
+        figures = final_figures(model, datamodule, trainer, loggers, output_dir / "figures", options)
+        metrics.update({f"figures/{name}": str(path) for name, path in figures.items()})
+
     if trainer.is_global_zero:
         (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
         shown = [k for k in ("val/bpd", "test/bpd") if k in metrics]
@@ -57,6 +64,23 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         summary = ", ".join(f"{k} {metrics[k]:.4f}" for k in shown)
         print(f"final: {summary}  (run folder {output_dir})")
     return metrics
+
+
+def final_figures(
+    model: pl.LightningModule,
+    datamodule: ImageDataModule,
+    trainer: pl.Trainer,
+    loggers: list[Logger],
+    folder: Path,
+    options: DictConfig,
+) -> dict[str, Path]:
+    """The model's ``eval_figures`` (samples, class rows, ...) of the tested weights: into ``folder``, to loggers."""
+    model.to(trainer.strategy.root_device)
+    figures = model.eval_figures(datamodule, folder, options)
+    log_figures(loggers, figures, step=trainer.global_step)
+    for logger in loggers:
+        logger.finalize("success")
+    return figures
 
 
 def optimized_value(cfg: DictConfig, metrics: dict[str, Any]) -> float | None:

@@ -1,0 +1,55 @@
+"""Lightning's ``WandbLogger`` with ``log_model`` that also works offline (synced later by ``wandb sync``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pytorch_lightning.callbacks import ModelCheckpoint
+from pytorch_lightning.loggers import WandbLogger
+
+
+class PixelCNNWandbLogger(WandbLogger):
+    """``log_model=True`` logs the best checkpoint as a ``model`` artifact (aliases ``best``, ``latest``).
+
+    Online, Lightning's own checkpoint logging is used unchanged. Lightning refuses ``log_model`` for offline
+    runs, so offline this class logs the best checkpoint of every ``ModelCheckpoint`` itself when training ends;
+    the artifact lies in the offline run folder and is uploaded by ``wandb sync``.
+    """
+
+    def __init__(self, *args: Any, offline: bool = False, log_model: bool | str = False, **kwargs: Any) -> None:
+        super().__init__(*args, offline=offline, log_model=False if offline else log_model, **kwargs)
+        self._log_best_offline = bool(offline and log_model)
+        self._best_callbacks: dict[int, ModelCheckpoint] = {}
+        self._logged_best: set[tuple[str, float]] = set()
+
+    def after_save_checkpoint(self, checkpoint_callback: ModelCheckpoint) -> None:
+        super().after_save_checkpoint(checkpoint_callback)
+        if self._log_best_offline:
+            self._best_callbacks[id(checkpoint_callback)] = checkpoint_callback
+
+    def finalize(self, status: str) -> None:
+        super().finalize(status)
+        if status != "success" or not self._log_best_offline or self._experiment is None:
+            return
+        for callback in self._best_callbacks.values():
+            if callback.best_model_path:
+                self.log_best_checkpoint(Path(callback.best_model_path), callback)
+
+    def log_best_checkpoint(self, path: Path, callback: ModelCheckpoint) -> None:
+        """One artifact ``model-<run id>`` holding ``model.ckpt``; a checkpoint file is logged once."""
+        import wandb
+
+        stamp = (str(path), path.stat().st_mtime)
+        if stamp in self._logged_best:
+            return
+        score = callback.best_model_score
+        metadata = {
+            "score": None if score is None else float(score),
+            "monitor": callback.monitor,
+            "original_filename": path.name,
+        }
+        artifact = wandb.Artifact(name=f"model-{self.experiment.id}", type="model", metadata=metadata)
+        artifact.add_file(str(path), name="model.ckpt")
+        self.experiment.log_artifact(artifact, aliases=["best", "latest"])
+        self._logged_best.add(stamp)

@@ -1,0 +1,72 @@
+"""python -m pixelcnn.compare: curves of several runs from their CSV logs, exact summaries and clear errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from pixelcnn.compare import CompareError, compare, main, read_curves
+
+# The shape Lightning's CSVLogger writes: epoch-level train/val rows, a step-only lr row, a final test row.
+LOG = """epoch,step,test/bpd,train/bpd,train/lr,val/bpd
+,0,,,0.001,
+0,9,,,,{v0}
+0,9,,{t0},,
+1,19,,,,{v1}
+1,19,,{t1},,
+2,20,{test},,,
+"""
+
+
+def write_run(folder: Path, t0: float, t1: float, v0: float, v1: float, test: float) -> Path:
+    (folder / "csv").mkdir(parents=True)
+    (folder / "csv" / "metrics.csv").write_text(LOG.format(t0=t0, t1=t1, v0=v0, v1=v1, test=test))
+    return folder
+
+
+def test_read_curves_keeps_epoch_rows_in_order(tmp_path: Path) -> None:
+    run = write_run(tmp_path / "a", 3.0, 2.5, 2.9, 2.7, 2.71)
+    curves = read_curves(run / "csv" / "metrics.csv")
+    assert curves["train/bpd"] == [(0, 3.0), (1, 2.5)]
+    assert curves["val/bpd"] == [(0, 2.9), (1, 2.7)]
+    assert curves["test/bpd"] == [(2, 2.71)]
+    assert "train/lr" not in curves  # its row has no epoch
+
+
+def test_compare_plots_and_summarizes_each_run(tmp_path: Path) -> None:
+    a = write_run(tmp_path / "a", 3.0, 2.5, 2.9, 2.7, 2.71)
+    b = write_run(tmp_path / "b", 3.2, 2.2, 2.4, 2.6, 2.45)
+    report = compare([a, b], output=tmp_path / "out" / "cmp.png")
+    assert report["runs"]["a"]["val/bpd"] == {"last": 2.7, "best": 2.7, "points": 2}
+    assert report["runs"]["b"]["val/bpd"] == {"last": 2.6, "best": 2.4, "points": 2}
+    assert report["runs"]["b"]["train/bpd"]["best"] == 2.2
+    assert report["runs"]["b"]["test/bpd"]["last"] == 2.45
+    width, height = Image.open(tmp_path / "out" / "cmp.png").size
+    assert width > 1.8 * height  # two panels side by side
+
+
+def test_a_multirun_folder_contributes_every_job(tmp_path: Path) -> None:
+    sweep = tmp_path / "multirun"
+    for job, val in (("0", 2.0), ("1", 1.5)):
+        write_run(sweep / job, 3.0, 2.5, 2.9, val, 2.0)
+    report = compare([sweep], metrics=["val/bpd"], output=tmp_path / "cmp.png")
+    assert {k: v["val/bpd"]["last"] for k, v in report["runs"].items()} == {"multirun/0": 2.0, "multirun/1": 1.5}
+
+
+def test_cli_prints_json_and_refuses_folders_without_logs(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    run = write_run(tmp_path / "a", 3.0, 2.5, 2.9, 2.7, 2.71)
+    assert main([str(run), "--output", str(tmp_path / "c.png")]) == 0
+    assert json.loads(capsys.readouterr().out)["runs"]["a"]["train/bpd"]["last"] == 2.5
+
+    assert main([str(tmp_path / "empty")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "csv/metrics.csv" in err and len(err.strip().splitlines()) == 1
+
+
+def test_unknown_metric_names_the_logged_ones(tmp_path: Path) -> None:
+    run = write_run(tmp_path / "a", 3.0, 2.5, 2.9, 2.7, 2.71)
+    with pytest.raises(CompareError, match="no run logged val/nll; logged metrics: test/bpd, train/bpd, val/bpd"):
+        compare([run], metrics=["val/nll"], output=tmp_path / "c.png")
