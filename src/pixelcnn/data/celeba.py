@@ -75,7 +75,9 @@ class CelebADataModule(ImageDataModule):
         dataset = self.open(TORCHVISION_SPLITS[split])
         images_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = images_path.with_suffix(".partial.npy")
-        images = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(len(dataset), 3, self.size, self.size))
+        images = np.lib.format.open_memmap(
+            tmp, mode="w+", dtype=np.uint8, shape=(len(dataset), 3, self.size, self.size)
+        )
         for i in range(len(dataset)):
             images[i] = crop_and_resize(dataset[i][0], self.crop_size, self.size)
         images.flush()
