@@ -41,6 +41,10 @@ PIXELCNN_FAST = [
     "+trainer.limit_train_batches=2",
     "+trainer.limit_val_batches=1",
     "callbacks.sample_grid.num_samples=2",
+    "final_figures.embedding_rows=1",
+    "final_figures.samples_per_embedding=1",
+    "final_figures.interpolation_steps=2",
+    "final_figures.interpolation_seeds=1",
     *QUIET,
 ]
 
@@ -94,6 +98,7 @@ def test_conditional_pixelcnn_trains_on_the_pairs_and_reloads(runs: dict, run: s
     first = model.sample(2, cond=h, seed=1)
     assert torch.equal(first, model.sample(2, cond=h, seed=1))
     assert list((Path(metrics["output_dir"]) / "samples").glob("epoch_*.png"))  # grid drawn from val embeddings
+    assert Path(metrics["figures/embedding_samples"]).is_file() and Path(metrics["figures/interpolations"]).is_file()
     with pytest.raises(InputError, match="the embedding dimension must be 8"):
         model.sample(2, cond=torch.zeros(2, 7))
 
