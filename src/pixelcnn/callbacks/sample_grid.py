@@ -12,7 +12,10 @@ from pixelcnn.viz import save_grid
 
 
 def grid_condition(model: pl.LightningModule, n: int) -> torch.Tensor | None:
-    """Classes 0, 1, ..., num_classes-1, 0, ... for class-conditional models; None otherwise."""
+    """Classes 0, 1, ..., num_classes-1, 0, ... for class-conditional models; the model's own
+    ``grid_condition(n)`` where it has one (e.g. embeddings); None otherwise."""
+    if callable(getattr(model, "grid_condition", None)):
+        return model.grid_condition(n)
     num_classes = getattr(model, "num_classes", None)
     if not num_classes:
         return None

@@ -2,8 +2,18 @@
 
 from pixelcnn.models.base import PixelCNNModule
 from pixelcnn.models.class_conditional import ClassConditionalPixelCNN
+from pixelcnn.models.embedding_conditional import EmbeddingConditionalPixelCNN
+from pixelcnn.models.spatial_conditional import SpatialConditionalPixelCNN
 from pixelcnn.models.unconditional import PixelCNN
 
 MODEL_KINDS: dict[str, type[PixelCNNModule]] = {cls.kind: cls for cls in (PixelCNN, ClassConditionalPixelCNN)}
+MODEL_KINDS.update({cls.kind: cls for cls in (EmbeddingConditionalPixelCNN, SpatialConditionalPixelCNN)})
 
-__all__ = ["MODEL_KINDS", "ClassConditionalPixelCNN", "PixelCNN", "PixelCNNModule"]
+__all__ = [
+    "MODEL_KINDS",
+    "ClassConditionalPixelCNN",
+    "EmbeddingConditionalPixelCNN",
+    "PixelCNN",
+    "PixelCNNModule",
+    "SpatialConditionalPixelCNN",
+]

@@ -68,7 +68,9 @@ def train(cfg: DictConfig) -> dict[str, Any]:
 
     if trainer.is_global_zero:
         (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
-        summary = ", ".join(f"{k} {metrics[k]:.4f}" for k in ("val/bpd", "test/bpd") if k in metrics)
+        shown = [k for k in ("val/bpd", "test/bpd") if k in metrics]
+        shown = shown or sorted(k for k in metrics if k.startswith(("val/", "test/")))  # models without bits/dim
+        summary = ", ".join(f"{k} {metrics[k]:.4f}" for k in shown)
         print(f"final: {summary}  (run folder {output_dir})")
     return metrics
 

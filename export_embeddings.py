@@ -1,0 +1,18 @@
+"""Export (image, h) pairs: ``python export_embeddings.py ckpt_path=<embedder .ckpt> [data=...] [output=...]``."""
+
+import hydra
+from omegaconf import DictConfig
+
+from pixelcnn.pipeline.runtime import user_errors
+
+
+@hydra.main(version_base="1.3", config_path="conf", config_name="export")
+def main(cfg: DictConfig) -> None:
+    from pixelcnn.pipeline.export import export
+
+    with user_errors():
+        export(cfg)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""Export (image, h) pairs: every image of a data set's splits with its embedding, into one ``.pt`` file that the
+``embeddings`` data module reads for the conditional PixelCNN."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from pixelcnn.data.base import ImageDataModule
+from pixelcnn.embeddings.module import TripletEmbedder
+from pixelcnn.errors import DataValidationError
+
+FORMAT = "pixelcnn-embeddings/1"
+
+
+def embed_split(embedder: TripletEmbedder, datamodule: ImageDataModule, split: str) -> dict[str, torch.Tensor]:
+    """{"images": (N,C,H,W) uint8 (int64 for K > 256), "h": (N,D) float32, "identities": (N,) int64}."""
+    images, embeddings, identities = [], [], []
+    dtype = torch.uint8 if datamodule.num_levels <= 256 else torch.int64
+    for batch in datamodule.eval_dataloader(split):
+        x, y = batch[0], batch[1]
+        images.append(x.to(dtype))
+        embeddings.append(embedder.embed(x))
+        identities.append(y.long())
+    return {"images": torch.cat(images), "h": torch.cat(embeddings), "identities": torch.cat(identities)}
+
+
+def export_pairs(
+    embedder: TripletEmbedder,
+    datamodule: ImageDataModule,
+    output: str | Path,
+    splits: Sequence[str] = ("train", "val", "test"),
+    source: str = "",
+) -> dict[str, Any]:
+    """Embed every image of ``splits`` and save the file; returns what was saved.
+
+    The file loads with ``torch.load(weights_only=True)``: plain tensors, lists, strings and ints.
+    """
+    if tuple(datamodule.image_shape) != embedder.image_shape or datamodule.num_levels != embedder.num_levels:
+        raise DataValidationError(
+            f"the data gives {list(datamodule.image_shape)} images with {datamodule.num_levels} levels but the "
+            f"embedder was trained on {list(embedder.image_shape)} with {embedder.num_levels}; "
+            "pass the matching data=..."
+        )
+    datamodule.setup()
+    content = {
+        "format": FORMAT,
+        "image_shape": list(datamodule.image_shape),
+        "num_levels": datamodule.num_levels,
+        "cond_dim": embedder.embedding_dim,
+        "source": source,
+        "splits": {split: embed_split(embedder, datamodule, split) for split in splits},
+    }
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(content, output)
+    return content

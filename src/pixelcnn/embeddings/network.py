@@ -1,0 +1,56 @@
+"""The embedding network: a timm backbone, a linear projection to D dims and L2 normalisation."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from pixelcnn.errors import InputError
+
+
+def create_backbone(name: str, in_chans: int) -> nn.Module:
+    """A timm model without its classifier (``num_classes=0``: it returns pooled features), random weights."""
+    import timm
+
+    try:
+        return timm.create_model(name, pretrained=False, num_classes=0, in_chans=in_chans)
+    except RuntimeError as error:  # timm: "Unknown model (...)"
+        raise InputError(
+            f"timm has no model {name!r}; set backbone_name to one of timm.list_models(), e.g. resnet18"
+        ) from error
+
+
+class EmbeddingNetwork(nn.Module):
+    """Levels (B, C, H, W) in [0, K) -> unit-length embeddings (B, embedding_dim).
+
+    ``input_size``: images are resized to this square size first (None: as they are); ResNets downsample by 32,
+    so small patches may need it.
+    """
+
+    def __init__(
+        self,
+        image_channels: int,
+        num_levels: int,
+        backbone_name: str = "resnet18",
+        embedding_dim: int = 64,
+        input_size: int | None = None,
+        image_size: tuple[int, int] = (32, 32),
+    ) -> None:
+        super().__init__()
+        self.num_levels = num_levels
+        self.input_size = input_size
+        self.features = create_backbone(backbone_name, image_channels)
+        with torch.no_grad():  # the pooled feature width, whatever the backbone calls it
+            was_training = self.features.training
+            probe = torch.zeros(1, image_channels, *((input_size, input_size) if input_size else image_size))
+            width = self.features.eval()(probe).shape[-1]
+            self.features.train(was_training)
+        self.project = nn.Linear(width, embedding_dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x (B, C, H, W) integer levels -> (B, D) with ||h|| = 1."""
+        scaled = x.to(self.project.weight.dtype) * (2.0 / (self.num_levels - 1)) - 1.0
+        if self.input_size:
+            scaled = F.interpolate(scaled, size=(self.input_size, self.input_size), mode="bilinear")
+        return F.normalize(self.project(self.features(scaled)), dim=-1)
