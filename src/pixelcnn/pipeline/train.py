@@ -52,7 +52,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
 
     if trainer.is_global_zero:
         (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
-        summary = ", ".join(f"{k} {metrics[k]:.4f}" for k in ("val/bpd", "test/bpd") if k in metrics)
+        summary = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if k.startswith(("val/", "test/")))
         print(f"final: {summary}  (run folder {output_dir})")
     return metrics
 
