@@ -1,5 +1,8 @@
 """Encoders of the auto-encoders (section 3.4): images of levels (B,C,H,W) -> a bottleneck code h (B, m).
 
+Every encoder ends with a layer norm without learned scale: h has zero mean and unit variance over its m entries,
+so its scale cannot grow until ``V^T h`` saturates the decoder's gates (which stalls training).
+
 Chosen in config by ``kind`` (``conf/model/encoder/<kind>.yaml``): ``conv`` is a small stack of strided convs,
 ``timm`` any timm backbone (``pretrained=False`` by default, so nothing is downloaded).
 """
@@ -10,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from pixelcnn.errors import InputError
@@ -18,6 +22,11 @@ from pixelcnn.errors import InputError
 def levels_to_signed(x: torch.Tensor, num_levels: int, dtype: torch.dtype) -> torch.Tensor:
     """Levels (B,C,H,W) in [0,K) -> floats in [-1, 1], the scale the backbone uses too."""
     return x.to(dtype) * (2.0 / (num_levels - 1)) - 1.0
+
+
+def normalize_code(h: torch.Tensor) -> torch.Tensor:
+    """(B, m) -> (B, m) with zero mean and unit variance over the m entries of each code."""
+    return F.layer_norm(h, h.shape[-1:])
 
 
 def downsampled_size(image_shape: Sequence[int], num_halvings: int, what: str) -> tuple[int, int]:
@@ -57,7 +66,7 @@ class ConvEncoder(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x (B,C,H,W) levels -> h (B, latent_dim)."""
         features = self.features(levels_to_signed(x, self.num_levels, self.to_code.weight.dtype))
-        return self.to_code(features.flatten(1))
+        return normalize_code(self.to_code(features.flatten(1)))
 
 
 class TimmEncoder(nn.Module):
@@ -85,7 +94,7 @@ class TimmEncoder(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x (B,C,H,W) levels -> h (B, latent_dim)."""
         dtype = next(self.net.parameters()).dtype
-        return self.net(levels_to_signed(x, self.num_levels, dtype))
+        return normalize_code(self.net(levels_to_signed(x, self.num_levels, dtype)))
 
 
 ENCODER_KINDS: dict[str, type[nn.Module]] = {"conv": ConvEncoder, "timm": TimmEncoder}
@@ -97,6 +106,6 @@ def build_encoder(spec: Mapping[str, Any], image_shape: Sequence[int], num_level
     kind = options.pop("kind", "conv")
     if kind not in ENCODER_KINDS:
         raise InputError(f"unknown encoder kind {kind!r}; choose one of {sorted(ENCODER_KINDS)} (model/encoder=...)")
-    if int(latent_dim) < 1:
-        raise InputError(f"latent_dim (the bottleneck size m) must be >= 1, got {latent_dim}")
+    if int(latent_dim) < 2:
+        raise InputError(f"latent_dim (the bottleneck size m) must be >= 2 (h is layer-normed), got {latent_dim}")
     return ENCODER_KINDS[kind](image_shape, num_levels, int(latent_dim), **options)
