@@ -43,9 +43,12 @@ class SampleGridCallback(pl.Callback):
         if (trainer.current_epoch + 1) % self.every_n_epochs != 0:
             return
         n = self.num_samples
-        samples = pl_module.sample(n, cond=grid_condition(pl_module, n), seed=self.seed)
+        if hasattr(pl_module, "grid_images"):  # the auto-encoders: data next to its decodings, (N,C,H,W) and nrow
+            samples, model_nrow = pl_module.grid_images(n, trainer.datamodule, seed=self.seed)
+        else:
+            samples, model_nrow = pl_module.sample(n, cond=grid_condition(pl_module, n), seed=self.seed), None
         folder = Path(self.dirpath or Path(trainer.default_root_dir) / "samples")
-        nrow = getattr(pl_module, "num_classes", None) or max(1, int(n**0.5))
+        nrow = model_nrow or getattr(pl_module, "num_classes", None) or max(1, int(n**0.5))
         path = folder / f"epoch_{trainer.current_epoch:03d}.png"
         self.last_path = save_grid(samples, pl_module.num_levels, path, nrow)
         log_image(trainer.loggers, "samples", self.last_path, step=trainer.global_step)

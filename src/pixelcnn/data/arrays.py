@@ -13,9 +13,7 @@ class ImageArrayDataset(Dataset):
     ``indices`` selects rows of ``images`` without copying them, so a memory-mapped array stays on disk.
     """
 
-    def __init__(
-        self, images: np.ndarray, labels: np.ndarray | None = None, indices: np.ndarray | None = None
-    ) -> None:
+    def __init__(self, images: np.ndarray, labels: np.ndarray | None = None, indices: np.ndarray | None = None) -> None:
         if labels is not None and len(labels) != len(images):
             raise ValueError(f"{len(images)} images but {len(labels)} labels")
         self.images = images

@@ -31,6 +31,8 @@ def load_natural_image(name: str, channels: int) -> np.ndarray:
                 f"skimage.data.{name} does not ship with scikit-image ({type(error).__name__}); pick a shipped "
                 "image such as astronaut, coffee, chelsea, rocket, brick, grass or gravel"
             ) from error
+    if isinstance(image, tuple):  # stereo pairs (e.g. stereo_motorcycle): take the left view
+        image = image[0]
     image = np.asarray(image)
     if image.dtype == bool:
         image = image.astype(np.uint8) * 255

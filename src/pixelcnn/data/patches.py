@@ -34,7 +34,9 @@ class PatchesDataModule(ImageDataModule):
         self.image_lists = {"train": list(train_images), "val": list(val_images), "test": list(test_images)}
         overlap = set(train_images) & (set(val_images) | set(test_images))
         if overlap:
-            raise DataValidationError(f"patches: images {sorted(overlap)} are in train and in val/test; keep them apart")
+            raise DataValidationError(
+                f"patches: images {sorted(overlap)} are in train and in val/test; keep them apart"
+            )
         self.patches_per_image = dict(zip(("train", "val", "test"), patches_per_image, strict=True))
         self.downscale_factor = downscale_factor
 
@@ -50,6 +52,5 @@ class PatchesDataModule(ImageDataModule):
     def load_splits(self) -> dict[str, ImageArrayDataset]:
         rng = np.random.default_rng(self.seed)
         return {
-            split: self.crops_of(names, self.patches_per_image[split], rng)
-            for split, names in self.image_lists.items()
+            split: self.crops_of(names, self.patches_per_image[split], rng) for split, names in self.image_lists.items()
         }

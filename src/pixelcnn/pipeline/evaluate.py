@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import hydra
+import pytorch_lightning as pl
 from omegaconf import DictConfig, OmegaConf
 
 from pixelcnn.api import model_from_checkpoint, read_checkpoint
@@ -35,6 +36,18 @@ def check_compatible(model: PixelCNNModule, datamodule: ImageDataModule) -> None
         )
 
 
+def compare_metrics(cfg: DictConfig, trainer: pl.Trainer, datamodule: ImageDataModule) -> dict[str, Any]:
+    """``compare/{split}/bpd`` of a second checkpoint (``compare_ckpt``, e.g. the unconditional model the
+    auto-encoder is compared with) on the same data and splits."""
+    other = model_from_checkpoint(read_checkpoint(cfg.compare_ckpt), cfg.compare_ckpt)
+    check_compatible(other, datamodule)
+    metrics: dict[str, Any] = {"compare/ckpt_path": str(Path(cfg.compare_ckpt).resolve())}
+    for split in cfg.splits:
+        results = trainer.test(other, dataloaders=datamodule.eval_dataloader(split), verbose=False)
+        metrics.update({f"compare/{split}/{k.split('/', 1)[1]}": float(v) for k, v in results[0].items()})
+    return metrics
+
+
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
     """Writes ``metrics.json`` ({split}/bpd for each split) and the model's figures into the run folder."""
     output_dir = Path(cfg.paths.output_dir)
@@ -49,15 +62,18 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     metrics: dict[str, Any] = {"ckpt_path": str(Path(cfg.ckpt_path).resolve())}
     for split in cfg.splits:
         results = trainer.test(model, dataloaders=datamodule.eval_dataloader(split), verbose=False)
-        metrics[f"{split}/bpd"] = float(results[0]["test/bpd"])
+        # test/bpd, or test/mse for the MSE auto-encoder, renamed after the split
+        metrics.update({f"{split}/{k.split('/', 1)[1]}": float(v) for k, v in results[0].items()})
         metrics[f"{split}/num_images"] = len(datamodule.datasets[split])
+    if cfg.get("compare_ckpt"):
+        metrics.update(compare_metrics(cfg, trainer, datamodule))
 
     if trainer.is_global_zero:
         model.to(trainer.strategy.root_device)
         figures = model.eval_figures(datamodule, output_dir, cfg)
         metrics.update({f"figures/{name}": str(path) for name, path in figures.items()})
         (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
-        print(", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if k.endswith("/bpd")))
+        print(", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if k.endswith(("/bpd", "/mse"))))
         log_evaluation(cfg, metrics, figures, step=int(checkpoint.get("global_step", 0)))
     return metrics
 
