@@ -69,8 +69,9 @@ class GenerationCache:
         self.h_bias = [b.h_conv.conv.bias for b in blocks]
         self.link_weight = [b.v_to_h.weight.flatten(1) for b in blocks]
         self.link_bias = [b.v_to_h.bias for b in blocks]
-        self.out_weight = [_masked(b.h_out).flatten(1) for b in blocks]
-        self.out_bias = [b.h_out.conv.bias for b in blocks]
+        # the last layer has no residual 1x1 (its horizontal output feeds nothing but the skip)
+        self.out_weight = [None if b.h_out is None else _masked(b.h_out).flatten(1) for b in blocks]
+        self.out_bias = [None if b.h_out is None else b.h_out.conv.bias for b in blocks]
         # All skip 1x1 convs as one matrix over the concatenated gated features of every layer.
         self.skip_weight = torch.cat([_masked(b.skip).flatten(1) for b in blocks], dim=1)
         self.skip_bias = torch.stack([b.skip.conv.bias for b in blocks]).sum(0)
