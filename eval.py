@@ -3,12 +3,12 @@
 import hydra
 from omegaconf import DictConfig
 
-from pixelcnn.pipeline.runtime import run_entry_point, user_errors
+from pixelcnn.tasks.errors import run_entry_point, user_errors
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="eval")
 def main(cfg: DictConfig) -> None:
-    from pixelcnn.pipeline.evaluate import evaluate
+    from pixelcnn.tasks.evaluate import evaluate
 
     with user_errors():
         evaluate(cfg)

@@ -3,16 +3,16 @@
 import hydra
 from omegaconf import DictConfig
 
-from pixelcnn.pipeline.runtime import user_errors
+from pixelcnn.tasks.errors import run_entry_point, user_errors
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="export")
 def main(cfg: DictConfig) -> None:
-    from pixelcnn.pipeline.export import export
+    from pixelcnn.tasks.export import export
 
     with user_errors():
         export(cfg)
 
 
 if __name__ == "__main__":
-    main()
+    run_entry_point(main)

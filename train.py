@@ -3,12 +3,12 @@
 import hydra
 from omegaconf import DictConfig
 
-from pixelcnn.pipeline.runtime import run_entry_point, user_errors
+from pixelcnn.tasks.errors import run_entry_point, user_errors
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="train")
 def main(cfg: DictConfig) -> float | None:
-    from pixelcnn.pipeline.train import optimized_value, train
+    from pixelcnn.tasks.train import optimized_value, train
 
     with user_errors():
         return optimized_value(cfg, train(cfg))

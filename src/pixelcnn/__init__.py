@@ -8,7 +8,7 @@ __all__ = ["load_model"]
 
 
 def __getattr__(name: str) -> Any:
-    # Lazy, so `import pixelcnn.pipeline...` does not import Lightning before a config error can be reported.
+    # Lazy, so `import pixelcnn.tasks...` does not import Lightning before a config error can be reported.
     if name == "load_model":
         from pixelcnn.api import load_model
 

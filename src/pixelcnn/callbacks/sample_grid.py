@@ -1,29 +1,20 @@
-"""Writes a PNG grid of samples at the end of validation (class-conditional: cycling through the classes)."""
+"""Writes a PNG preview (``pixelcnn.figures.preview``) at the end of validation, with the weights validation used."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytorch_lightning as pl
-import torch
 
-from pixelcnn.log_media import log_image
-from pixelcnn.viz import save_grid
-
-
-def grid_condition(model: pl.LightningModule, n: int) -> torch.Tensor | None:
-    """Classes 0, 1, ..., num_classes-1, 0, ... for class-conditional models; the model's own
-    ``grid_condition(n)`` where it has one (e.g. embeddings); None otherwise."""
-    if callable(getattr(model, "grid_condition", None)):
-        return model.grid_condition(n)
-    num_classes = getattr(model, "num_classes", None)
-    if not num_classes:
-        return None
-    return torch.arange(n, device=model.device) % num_classes
+from pixelcnn.figures import preview, save_grid
+from pixelcnn.logging.media import log_image
 
 
 class SampleGridCallback(pl.Callback):
-    """Samples ``num_samples`` images with a fixed seed every ``every_n_epochs`` validations.
+    """Samples about ``num_samples`` images with a fixed seed every ``every_n_epochs`` validations.
+
+    With weight averaging on, validation and this preview use the averaged weights: the train task keeps
+    averaging callbacks after this one, so they swap the raw weights back only after the preview is drawn.
 
     Saved to ``{dirpath}/epoch_{epoch:03d}.png`` on rank 0; ``dirpath`` defaults to the trainer's root dir.
     The grid also goes to every logger under the key ``samples`` (W&B image, TensorBoard image, CSV path).
@@ -42,13 +33,8 @@ class SampleGridCallback(pl.Callback):
             return
         if (trainer.current_epoch + 1) % self.every_n_epochs != 0:
             return
-        n = self.num_samples
-        if hasattr(pl_module, "grid_images"):  # the auto-encoders: data next to its decodings, (N,C,H,W) and nrow
-            samples, model_nrow = pl_module.grid_images(n, trainer.datamodule, seed=self.seed)
-        else:
-            samples, model_nrow = pl_module.sample(n, cond=grid_condition(pl_module, n), seed=self.seed), None
+        images, nrow = preview(pl_module, trainer.datamodule, self.num_samples, seed=self.seed)
         folder = Path(self.dirpath or Path(trainer.default_root_dir) / "samples")
-        nrow = model_nrow or getattr(pl_module, "num_classes", None) or max(1, int(n**0.5))
         path = folder / f"epoch_{trainer.current_epoch:03d}.png"
-        self.last_path = save_grid(samples, pl_module.num_levels, path, nrow)
+        self.last_path = save_grid(images, pl_module.num_levels, path, nrow)
         log_image(trainer.loggers, "samples", self.last_path, step=trainer.global_step)

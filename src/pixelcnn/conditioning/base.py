@@ -1,4 +1,9 @@
-"""How a conditioning ``h`` becomes one bias per layer; the backbone never sees ``h`` itself."""
+"""How a conditioning ``h`` becomes one bias per layer; the backbone never sees ``h`` itself.
+
+Every conditioner is built by the model as ``factory(num_layers=L, cond_channels=4*hidden, image_size=(H, W))``
+(``conf/model/conditioner/*.yaml`` are ``_partial_`` configs that carry the rest); those that do not depend on
+the image size ignore it.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,11 @@ from torch import nn
 
 
 class Conditioner(nn.Module):
-    """Maps a batch of conditions to ``num_layers`` biases (B, cond_channels, 1|H, 1|W)."""
+    """Maps a batch of conditions to ``num_layers`` biases (B, cond_channels, 1|H, 1|W).
+
+    The first half of each bias's channels goes to the vertical gate pre-activation, the second to the
+    horizontal one; within each half the first half is the tanh part, the second the sigmoid part.
+    """
 
     def __init__(self, num_layers: int, cond_channels: int) -> None:
         super().__init__()

@@ -12,19 +12,34 @@ from pixelcnn.errors import InputError
 class ClassConditioner(Conditioner):
     """A learned bias per class and layer. ``V^T one_hot(y)`` is a row lookup, so V is an embedding table."""
 
-    def __init__(self, num_classes: int, num_layers: int, cond_channels: int) -> None:
+    def __init__(
+        self,
+        num_layers: int,
+        cond_channels: int,
+        image_size: tuple[int, int] | None = None,
+        *,
+        num_classes: int | None = None,
+    ) -> None:
         super().__init__(num_layers, cond_channels)
-        self.num_classes = num_classes
-        self.table = nn.Embedding(num_classes, num_layers * cond_channels)
+        if not num_classes or int(num_classes) < 1:
+            raise InputError(
+                "model=gated_cond needs class labels but this data set has none (num_classes is "
+                f"{num_classes}); choose a labelled data set or model=gated"
+            )
+        self.num_classes = int(num_classes)
+        self.table = nn.Embedding(self.num_classes, num_layers * cond_channels)
         nn.init.normal_(self.table.weight, std=0.1)
 
     def validate(self, cond: torch.Tensor | None, batch_size: int) -> torch.Tensor:
         if cond is None:
             raise InputError(f"this model is class-conditional: pass cond, a LongTensor ({batch_size},) of class ids")
-        if cond.dtype not in (torch.int64, torch.int32) or cond.shape != (batch_size,):
+        if not isinstance(cond, torch.Tensor) or cond.dtype not in (torch.int64, torch.int32):
+            got = getattr(cond, "dtype", type(cond).__name__)
+            raise InputError(f"cond must be a LongTensor ({batch_size},) of class ids, got {got}")
+        if cond.shape != (batch_size,):
             raise InputError(
                 f"cond must be a LongTensor ({batch_size},) of class ids in [0, {self.num_classes}), "
-                f"got {cond.dtype} of shape {tuple(cond.shape)}"
+                f"got shape {tuple(cond.shape)}"
             )
         if cond.numel() and (int(cond.min()) < 0 or int(cond.max()) >= self.num_classes):
             raise InputError(

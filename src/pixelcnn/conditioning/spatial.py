@@ -10,8 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from pixelcnn.conditioning.base import Conditioner
-from pixelcnn.conditioning.vector import VectorConditioner
-from pixelcnn.errors import InputError
+from pixelcnn.conditioning.vector import check_cond_dim, check_vector
 
 
 class SpatialConditioner(Conditioner):
@@ -24,23 +23,22 @@ class SpatialConditioner(Conditioner):
 
     def __init__(
         self,
-        cond_dim: int,
         num_layers: int,
         cond_channels: int,
         image_size: tuple[int, int],
+        *,
+        cond_dim: int | None = None,
         map_channels: int = 16,
         num_upsample: int = 2,
     ) -> None:
         super().__init__(num_layers, cond_channels)
-        if cond_dim < 1:
-            raise InputError(f"cond_dim must be >= 1, got {cond_dim}")
-        self.cond_dim = cond_dim
+        self.cond_dim = check_cond_dim(cond_dim)
         self.image_size = (int(image_size[0]), int(image_size[1]))
         self.map_channels = map_channels
         self.num_upsample = max(0, int(num_upsample))
         scale = 2**self.num_upsample
         self.base_size = (math.ceil(self.image_size[0] / scale), math.ceil(self.image_size[1] / scale))
-        self.to_map = nn.Linear(cond_dim, map_channels * self.base_size[0] * self.base_size[1])
+        self.to_map = nn.Linear(self.cond_dim, map_channels * self.base_size[0] * self.base_size[1])
         self.upsample = nn.ModuleList(
             nn.ConvTranspose2d(map_channels, map_channels, kernel_size=4, stride=2, padding=1)
             for _ in range(self.num_upsample)
@@ -49,8 +47,7 @@ class SpatialConditioner(Conditioner):
         self.to_biases = nn.Conv2d(map_channels, num_layers * cond_channels, kernel_size=1)
 
     def validate(self, cond: torch.Tensor | None, batch_size: int) -> torch.Tensor:
-        # h takes the same checks as in the vector conditioner (they only read ``cond_dim``).
-        return VectorConditioner.validate(self, cond, batch_size)  # type: ignore[arg-type]
+        return check_vector(cond, batch_size, self.cond_dim)
 
     def spatial_map(self, cond: torch.Tensor) -> torch.Tensor:
         """m(h): (B, D) float -> s (B, map_channels, H, W)."""

@@ -9,28 +9,56 @@ from pixelcnn.conditioning.base import Conditioner
 from pixelcnn.errors import InputError
 
 
-class VectorConditioner(Conditioner):
-    """One linear map per layer (stored as one ``Linear(D, L * cond_channels)``) from h to a gate bias."""
+def check_cond_dim(cond_dim: int | None) -> int:
+    """``cond_dim`` as an int >= 1, or an InputError that says where it comes from."""
+    if not cond_dim or int(cond_dim) < 1:
+        raise InputError(
+            f"this model needs one vector h per image but its cond_dim is {cond_dim}; use data=embeddings "
+            "(a file written by export_embeddings.py) or set data.cond_dim"
+        )
+    return int(cond_dim)
 
-    def __init__(self, cond_dim: int, num_layers: int, cond_channels: int) -> None:
+
+def check_vector(cond: torch.Tensor | None, batch_size: int, cond_dim: int) -> torch.Tensor:
+    """Raise ``InputError`` unless cond is a float tensor (batch_size, cond_dim); return it."""
+    expected = f"a FloatTensor ({batch_size}, {cond_dim})"
+    if cond is None:
+        raise InputError(f"this model is conditioned on a vector h: pass cond, {expected}")
+    if not isinstance(cond, torch.Tensor) or not cond.dtype.is_floating_point:
+        raise InputError(f"cond must be {expected}, got {getattr(cond, 'dtype', type(cond).__name__)}")
+    if cond.shape != (batch_size, cond_dim):
+        raise InputError(
+            f"cond has shape {tuple(cond.shape)} but this model takes {expected}; the embedding dimension must be "
+            f"{cond_dim}"
+        )
+    return cond
+
+
+class VectorConditioner(Conditioner):
+    """One linear map per layer (stored as one ``Linear(D, L * cond_channels)``) from h to a gate bias.
+
+    ``zero_init``: V starts at zero, so before training the model ignores h (the auto-encoder starts as an
+    unconditional PixelCNN).
+    """
+
+    def __init__(
+        self,
+        num_layers: int,
+        cond_channels: int,
+        image_size: tuple[int, int] | None = None,
+        *,
+        cond_dim: int | None = None,
+        zero_init: bool = False,
+    ) -> None:
         super().__init__(num_layers, cond_channels)
-        if cond_dim < 1:
-            raise InputError(f"cond_dim must be >= 1, got {cond_dim}")
-        self.cond_dim = cond_dim
-        self.project = nn.Linear(cond_dim, num_layers * cond_channels)
+        self.cond_dim = check_cond_dim(cond_dim)
+        self.project = nn.Linear(self.cond_dim, num_layers * cond_channels)
+        if zero_init:
+            nn.init.zeros_(self.project.weight)
+            nn.init.zeros_(self.project.bias)
 
     def validate(self, cond: torch.Tensor | None, batch_size: int) -> torch.Tensor:
-        expected = f"a FloatTensor ({batch_size}, {self.cond_dim})"
-        if cond is None:
-            raise InputError(f"this model is conditioned on a vector h: pass cond, {expected}")
-        if not isinstance(cond, torch.Tensor) or not cond.dtype.is_floating_point:
-            raise InputError(f"cond must be {expected}, got {getattr(cond, 'dtype', type(cond).__name__)}")
-        if cond.shape != (batch_size, self.cond_dim):
-            raise InputError(
-                f"cond has shape {tuple(cond.shape)} but this model takes {expected}; "
-                f"the embedding dimension must be {self.cond_dim}"
-            )
-        return cond
+        return check_vector(cond, batch_size, self.cond_dim)
 
     def forward(self, cond: torch.Tensor) -> list[torch.Tensor]:
         """(B, D) float -> L biases (B, cond_channels, 1, 1)."""

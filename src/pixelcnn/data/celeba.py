@@ -9,6 +9,7 @@ import numpy as np
 
 from pixelcnn.data.arrays import ImageArrayDataset
 from pixelcnn.data.base import ImageDataModule
+from pixelcnn.data.cache import image_cache
 from pixelcnn.errors import DataNotFoundError, DataValidationError
 
 TORCHVISION_SPLITS = {"train": "train", "val": "valid", "test": "test"}
@@ -73,17 +74,10 @@ class CelebADataModule(ImageDataModule):
     def convert(self, split: str, images_path: Path, identities_path: Path) -> None:
         """Crop and resize every image of one split into a (N, 3, S, S) uint8 .npy, written under a temporary name."""
         dataset = self.open(TORCHVISION_SPLITS[split])
-        images_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = images_path.with_suffix(".partial.npy")
-        images = np.lib.format.open_memmap(
-            tmp, mode="w+", dtype=np.uint8, shape=(len(dataset), 3, self.size, self.size)
-        )
-        for i in range(len(dataset)):
-            images[i] = crop_and_resize(dataset[i][0], self.crop_size, self.size)
-        images.flush()
-        del images
-        np.save(identities_path, dataset.identity.numpy().reshape(-1).astype(np.int64) - 1)
-        tmp.replace(images_path)
+        with image_cache(images_path, (len(dataset), 3, self.size, self.size)) as images:
+            for i in range(len(dataset)):
+                images[i] = crop_and_resize(dataset[i][0], self.crop_size, self.size)
+            np.save(identities_path, dataset.identity.numpy().reshape(-1).astype(np.int64) - 1)
 
     def load_splits(self) -> dict[str, ImageArrayDataset]:
         datasets = {}

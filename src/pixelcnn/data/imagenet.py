@@ -9,6 +9,7 @@ import numpy as np
 
 from pixelcnn.data.arrays import ImageArrayDataset
 from pixelcnn.data.base import ImageDataModule
+from pixelcnn.data.cache import image_cache
 from pixelcnn.errors import DataNotFoundError, DataValidationError
 
 DOWNLOAD_HINT = (
@@ -69,20 +70,15 @@ class ImageNetDataModule(ImageDataModule):
                         f"is this the {res}x{res} download?"
                     )
                 counts.append(data_shape[0])
-        images_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = images_path.with_suffix(".partial.npy")
-        images = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(sum(counts), 3, res, res))
         labels = np.empty(sum(counts), dtype=np.int64)
-        start = 0
-        for path, count in zip(paths, counts, strict=True):
-            with np.load(path) as npz:
-                images[start : start + count] = npz["data"].reshape(count, 3, res, res)
-                labels[start : start + count] = npz["labels"].astype(np.int64) - 1
-            start += count
-        images.flush()
-        del images
-        np.save(labels_path, labels)
-        tmp.replace(images_path)  # only a complete conversion gets the final name
+        with image_cache(images_path, (sum(counts), 3, res, res)) as images:
+            start = 0
+            for path, count in zip(paths, counts, strict=True):
+                with np.load(path) as npz:
+                    images[start : start + count] = npz["data"].reshape(count, 3, res, res)
+                    labels[start : start + count] = npz["labels"].astype(np.int64) - 1
+                start += count
+            np.save(labels_path, labels)
 
     def read(self, split: str, paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
         cache = self.folder / "cache"

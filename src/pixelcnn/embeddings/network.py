@@ -6,19 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pixelcnn.errors import InputError
-
-
-def create_backbone(name: str, in_chans: int) -> nn.Module:
-    """A timm model without its classifier (``num_classes=0``: it returns pooled features), random weights."""
-    import timm
-
-    try:
-        return timm.create_model(name, pretrained=False, num_classes=0, in_chans=in_chans)
-    except RuntimeError as error:  # timm: "Unknown model (...)"
-        raise InputError(
-            f"timm has no model {name!r}; set backbone_name to one of timm.list_models(), e.g. resnet18"
-        ) from error
+from pixelcnn.autoencoder.timm_net import create_timm_model
+from pixelcnn.nn.scale import levels_to_signed
 
 
 class EmbeddingNetwork(nn.Module):
@@ -40,7 +29,7 @@ class EmbeddingNetwork(nn.Module):
         super().__init__()
         self.num_levels = num_levels
         self.input_size = input_size
-        self.features = create_backbone(backbone_name, image_channels)
+        self.features = create_timm_model(backbone_name, image_channels, num_classes=0)
         with torch.no_grad():  # the pooled feature width, whatever the backbone calls it
             was_training = self.features.training
             probe = torch.zeros(1, image_channels, *((input_size, input_size) if input_size else image_size))
@@ -50,7 +39,7 @@ class EmbeddingNetwork(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x (B, C, H, W) integer levels -> (B, D) with ||h|| = 1."""
-        scaled = x.to(self.project.weight.dtype) * (2.0 / (self.num_levels - 1)) - 1.0
+        scaled = levels_to_signed(x, self.num_levels, self.project.weight.dtype)
         if self.input_size:
             scaled = F.interpolate(scaled, size=(self.input_size, self.input_size), mode="bilinear")
         return F.normalize(self.project(self.features(scaled)), dim=-1)

@@ -1,129 +1,52 @@
-"""The LightningModule every PixelCNN shares: backbone + optional conditioner + bits/dim metrics."""
+"""What every trainable module of the repo shares: image checks, injected optimizer / scheduler, the train / val /
+test steps, hyper-parameters stored as plain configs, and the class name the checkpoint registry rebuilds from."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from typing import Any
 
 import pytorch_lightning as pl
 import torch
+from omegaconf import OmegaConf
 
-from pixelcnn.conditioning.base import Conditioner
-from pixelcnn.ema import EMAWeights
+from pixelcnn.checkpoints.registry import as_factory, factory_spec, qualified_name
 from pixelcnn.errors import InputError
-from pixelcnn.metrics import BitsPerDim
-from pixelcnn.nn.backbone import GatedPixelCNN
-from pixelcnn.progress import SamplingProgress
-from pixelcnn.sampling import draw_uniforms, sample_cached, sample_naive
-from pixelcnn.viz import save_grid
-
-LN2 = math.log(2.0)
 
 
-def to_plain(value: Any) -> Any:
-    """Hydra containers -> plain dicts, lists and scalars, so checkpoints load with ``weights_only=True``."""
-    if isinstance(value, Mapping):
-        return {str(k): to_plain(v) for k, v in value.items()}
-    if isinstance(value, Sequence) and not isinstance(value, str):
-        return [to_plain(v) for v in value]
-    return value
+class TrainableModule(pl.LightningModule):
+    """Subclasses implement ``step(batch, stage) -> loss`` (stage: train / val / test) and log their metrics there.
 
-
-def sampling_options(options: Mapping[str, Any]) -> dict[str, Any]:
-    """``model.sample`` keyword arguments from the eval config: fast_sampling, sample_batch_size, sample_progress."""
-    batch_size = options.get("sample_batch_size")
-    return {
-        "fast": bool(options.get("fast_sampling", True)),
-        "batch_size": int(batch_size) if batch_size else None,
-        "progress": bool(options.get("sample_progress", False)),
-    }
-
-
-class PixelCNNModule(pl.LightningModule):
-    """Unconditional by default; subclasses add a conditioner by overriding ``build_conditioner``.
-
-    Public surface (see README): ``model(x, cond)`` -> logits (B,K,C,H,W); ``nll(x, cond)`` -> (B,) nats;
-    ``sample(n, cond, seed)`` -> (n,C,H,W) long; attributes ``image_shape``, ``num_levels``, ``num_classes``.
+    ``optimizer``: a partial taking the parameters (default ``torch.optim.Adam``); ``scheduler``: a partial taking
+    the optimizer, stepped once per epoch and logged as ``train/lr`` (default none). Both may also be given as
+    configs (``conf/model/optimizer/*.yaml``, ``conf/model/scheduler/*.yaml``) or plain keyword mappings.
     """
 
-    kind: ClassVar[str] = "gated"
-
     def __init__(
-        self,
-        image_shape: Sequence[int],
-        num_levels: int,
-        backbone: Mapping[str, Any] | None = None,
-        lr: float = 1e-3,
-        weight_decay: float = 0.0,
-        lr_decay: float = 1.0,
-        ema_decay: float | None = None,
-        compile: bool = False,
-        compile_options: Mapping[str, Any] | None = None,
-        **extra: Any,
+        self, image_shape: Sequence[int], num_levels: int, optimizer: Any = None, scheduler: Any = None
     ) -> None:
         super().__init__()
-        hparams = {
-            "image_shape": [int(s) for s in image_shape],
-            "num_levels": int(num_levels),
-            "backbone": to_plain(dict(backbone or {})),
-            "lr": float(lr),
-            "weight_decay": float(weight_decay),
-            "lr_decay": float(lr_decay),
-            "ema_decay": None if ema_decay is None else float(ema_decay),
-            "compile": bool(compile),
-            "compile_options": to_plain(dict(compile_options or {})),
-            **to_plain(extra),
-        }
-        self.save_hyperparameters(hparams)
-        if len(self.hparams.image_shape) != 3:
+        if len(image_shape) != 3:
             raise InputError(f"image_shape must be [C, H, W], got {list(image_shape)}")
-        self.image_shape: tuple[int, int, int] = tuple(self.hparams.image_shape)
-        self.num_levels: int = self.hparams.num_levels
-        self.num_dims = math.prod(self.image_shape)
-        self.backbone = GatedPixelCNN(self.image_shape[0], self.num_levels, **self.hparams.backbone)
-        self.conditioner: Conditioner | None = self.build_conditioner()
-        # Polyak averaging of the backbone and conditioner; eval mode computes with the average (see networks()).
-        self.ema = None if ema_decay is None else EMAWeights(self.trained_networks(), ema_decay)
-        self.train_bpd = BitsPerDim()
-        self.val_bpd = BitsPerDim()
-        self.test_bpd = BitsPerDim()
+        self.image_shape: tuple[int, int, int] = tuple(int(s) for s in image_shape)  # type: ignore[assignment]
+        self.num_levels = int(num_levels)
+        self.optimizer_factory = as_factory(optimizer, torch.optim.Adam, "optimizer")
+        self.scheduler_factory = as_factory(scheduler, None, "scheduler")
+        self.remember(
+            image_shape=list(self.image_shape),
+            num_levels=self.num_levels,
+            optimizer=factory_spec(self.optimizer_factory),
+            scheduler=factory_spec(self.scheduler_factory),
+        )
 
-    # --- conditioning hooks, overridden by conditional models ---------------------------------------------
-    num_classes: int | None = None
+    def remember(self, **hparams: Any) -> None:
+        """Add plain values to ``self.hparams`` (the constructor arguments the checkpoint rebuilds this module from).
 
-    def build_conditioner(self) -> Conditioner | None:
-        return None
+        Not sent to the loggers from here: the run's composed config is logged once, nested, by the train task.
+        """
+        merged = OmegaConf.to_container(OmegaConf.create({**dict(self.hparams), **hparams}), resolve=True)
+        self.save_hyperparameters(merged, logger=False)
 
-    def batch_condition(self, batch: Sequence[torch.Tensor]) -> torch.Tensor | None:
-        """The ``cond`` a training batch (x, y, ...) carries for this model; None when unconditional."""
-        return None
-
-    def condition(self, cond: torch.Tensor | None, batch_size: int) -> list[torch.Tensor] | None:
-        """Validate ``cond`` and map it to per-layer biases."""
-        if self.conditioner is None:
-            if cond is not None:
-                raise InputError("this model is unconditional: call it without cond")
-            return None
-        conditioner = self.networks()["conditioner"]
-        return conditioner(conditioner.validate(cond, batch_size))
-
-    # --- which weights compute: the trained ones, or their EMA in eval mode ---------------------------------
-    def trained_networks(self) -> torch.nn.ModuleDict:
-        """The trained parts (backbone, conditioner), as the structure ``EMAWeights`` averages."""
-        parts = {"backbone": self.backbone}
-        if self.conditioner is not None:
-            parts["conditioner"] = self.conditioner
-        return torch.nn.ModuleDict(parts)
-
-    def networks(self) -> Mapping[str, torch.nn.Module]:
-        """{"backbone", "conditioner"} to compute with: the EMA copies in eval mode when EMA is on."""
-        if self.ema is not None and not self.training:
-            return self.ema.shadow
-        return self.trained_networks()
-
-    # --- public API ----------------------------------------------------------------------------------------
     def check_images(self, x: torch.Tensor) -> None:
         """Raise ``InputError`` unless x is an integer tensor (B,C,H,W) of this model's shape and levels."""
         c, h, w = self.image_shape
@@ -140,123 +63,28 @@ class PixelCNNModule(pl.LightningModule):
                 f"{self.num_levels} levels [0, {self.num_levels}); quantize the images to match"
             )
 
-    def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
-        """x (B,C,H,W) long -> logits (B,K,C,H,W)."""
-        self.check_images(x)
-        return self.networks()["backbone"](x, self.condition(cond, x.shape[0]))
-
-    def nll(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
-        """Negative log-likelihood of each image in nats (B,)."""
-        logits = self(x, cond)
-        return torch.nn.functional.cross_entropy(logits.float(), x.long(), reduction="none").flatten(1).sum(1)
-
-    @torch.no_grad()
-    def sample(
-        self,
-        n: int,
-        cond: torch.Tensor | None = None,
-        seed: int = 0,
-        fast: bool = True,
-        batch_size: int | None = None,
-        progress: bool = False,
-    ) -> torch.Tensor:
-        """n images (n,C,H,W) long; the same seed (and cond) gives the same images.
-
-        ``fast``: cached sampling (default) or one full forward pass per sub-pixel (False): the same images either
-        way. ``batch_size``: sample in chunks of that many images (the images do not depend on it). ``progress``:
-        show a bar of rows done and images/s.
-        """
-        was_training = self.training
-        self.eval()
-        try:
-            biases = self.condition(cond, n)
-            uniforms = draw_uniforms(n, self.image_shape, seed)
-            size = max(1, int(batch_size)) if batch_size else max(1, n)
-            height = self.image_shape[1]
-            chunks = [torch.zeros((0, *self.image_shape), dtype=torch.long, device=self.device)]
-            with SamplingProgress(height * math.ceil(n / size), height, enabled=progress) as bar:
-                for start in range(0, n, size):
-                    stop = min(n, start + size)
-                    part = None if biases is None else [b[start:stop] if b.shape[0] == n else b for b in biases]
-                    on_row = lambda _row, m=stop - start: bar.row_done(m)  # noqa: E731
-                    chunks.append(self._sample_chunk(uniforms[start:stop], part, fast, on_row))
-            return torch.cat(chunks)
-        finally:
-            self.train(was_training)
-
-    def _sample_chunk(
-        self, uniforms: torch.Tensor, biases: list[torch.Tensor] | None, fast: bool, on_row: Callable[[int], None]
-    ) -> torch.Tensor:
-        """Images (m,C,H,W) for the uniforms (m,C,H,W) of one chunk and its per-layer biases."""
-        m = uniforms.shape[0]
-        backbone = self.networks()["backbone"]  # the EMA weights when EMA is on
-        if fast:
-            return sample_cached(
-                backbone, m, self.image_shape, 0, biases, self.device, uniforms=uniforms, on_row=on_row
-            )
-        logits_fn = lambda x: backbone(x, biases)  # noqa: E731
-        return sample_naive(logits_fn, m, self.image_shape, 0, self.device, uniforms=uniforms, on_row=on_row)
-
-    def eval_figures(self, datamodule: Any, output_dir: Path, options: Mapping[str, Any]) -> dict[str, Path]:
-        """The pictures ``eval.py`` makes for this model kind: name -> PNG path. Subclasses add their own.
-
-        Default: a sample grid (class-conditional: one row of ``samples_per_class`` per class).
-        """
-        seed = int(options.get("seed", 0))
-        how = sampling_options(options)
-        if self.num_classes:
-            per_class = int(options.get("samples_per_class", 8))
-            cond = torch.arange(self.num_classes, device=self.device).repeat_interleave(per_class)
-            samples, nrow = self.sample(len(cond), cond=cond, seed=seed, **how), per_class
-        else:
-            n = int(options.get("num_samples", 64))
-            samples, nrow = self.sample(n, seed=seed, **how), max(1, int(n**0.5))
-        return {"samples": save_grid(samples, self.num_levels, Path(output_dir) / "samples.png", nrow=nrow)}
-
     # --- Lightning -----------------------------------------------------------------------------------------
-    def _step(self, batch: Sequence[torch.Tensor], metric: BitsPerDim, stage: str) -> torch.Tensor:
-        x = batch[0]
-        nll = self.nll(x, self.batch_condition(batch))
-        loss = nll.mean() / (self.num_dims * LN2)
-        metric.update(nll, self.num_dims)
-        self.log(f"{stage}/bpd", metric, on_step=False, on_epoch=True, prog_bar=True, batch_size=x.shape[0])
-        return loss
+    def step(self, batch: Sequence[torch.Tensor], stage: str) -> torch.Tensor:
+        raise NotImplementedError
 
     def training_step(self, batch: Sequence[torch.Tensor], batch_idx: int) -> torch.Tensor:
-        loss = self._step(batch, self.train_bpd, "train")
+        loss = self.step(batch, "train")
         self.log("train/loss", loss, on_step=True, on_epoch=False, prog_bar=True)
         return loss
 
     def validation_step(self, batch: Sequence[torch.Tensor], batch_idx: int) -> None:
-        self._step(batch, self.val_bpd, "val")
+        self.step(batch, "val")
 
     def test_step(self, batch: Sequence[torch.Tensor], batch_idx: int) -> None:
-        self._step(batch, self.test_bpd, "test")
+        self.step(batch, "test")
 
-    def configure_optimizers(self) -> dict[str, Any]:
-        trainable = [p for p in self.parameters() if p.requires_grad]  # not the frozen EMA copy
-        optimizer = torch.optim.Adam(trainable, lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
-        scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=self.hparams.lr_decay)
+    def configure_optimizers(self) -> Any:
+        optimizer = self.optimizer_factory([p for p in self.parameters() if p.requires_grad])
+        if self.scheduler_factory is None:
+            return optimizer
         # "name" is the key LearningRateMonitor logs the learning rate under
-        return {
-            "optimizer": optimizer,
-            "lr_scheduler": {"scheduler": scheduler, "interval": "epoch", "name": "train/lr"},
-        }
-
-    def optimizer_step(self, *args: Any, **kwargs: Any) -> None:
-        super().optimizer_step(*args, **kwargs)
-        if self.ema is not None:
-            self.ema.update(self.trained_networks())
-
-    def configure_model(self) -> None:
-        """``model.compile=true``: compile the backbone(s) in place (parameter names and checkpoints unchanged)."""
-        if not self.hparams.get("compile") or getattr(self, "_compiled", False):
-            return
-        options = dict(self.hparams.get("compile_options") or {})
-        self.backbone.compile(**options)
-        if self.ema is not None:
-            self.ema.shadow["backbone"].compile(**options)
-        self._compiled = True
+        scheduler = {"scheduler": self.scheduler_factory(optimizer), "interval": "epoch", "name": "train/lr"}
+        return {"optimizer": optimizer, "lr_scheduler": scheduler}
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint["pixelcnn_kind"] = self.kind
+        checkpoint["model_target"] = qualified_name(type(self))

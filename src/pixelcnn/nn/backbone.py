@@ -9,6 +9,7 @@ from torch import nn
 from pixelcnn.nn.gated_block import GatedBlock
 from pixelcnn.nn.layers import HorizontalConv
 from pixelcnn.nn.masks import channel_groups
+from pixelcnn.nn.scale import levels_to_signed
 
 
 class GatedPixelCNN(nn.Module):
@@ -70,8 +71,7 @@ class GatedPixelCNN(nn.Module):
 
     def scale_input(self, x: torch.Tensor) -> torch.Tensor:
         """Levels (B,C,H,W) in [0,K) -> floats in [-1, 1]."""
-        dtype = self.head_out.conv.weight.dtype
-        return x.to(dtype) * (2.0 / (self.num_levels - 1)) - 1.0
+        return levels_to_signed(x, self.num_levels, self.head_out.conv.weight.dtype)
 
     def forward(self, x: torch.Tensor, cond: list[torch.Tensor] | None = None) -> torch.Tensor:
         """x (B,C,H,W) long, cond: per-layer biases (B, 4*hidden, 1|H, 1|W) or None -> logits (B,K,C,H,W)."""

@@ -1,0 +1,1 @@
+"""Checkpoints: atomic writes, safe reads, and the allow-list of what a stored config may build."""

@@ -1,0 +1,103 @@
+"""What a checkpoint or a stored config may build: this package's own classes (and torch's optimizers and LR
+schedulers), never any other callable. A checkpoint is data, never code.
+
+Every ``_target_`` found in a stored config is checked here before anything is imported from it or called.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+from omegaconf import DictConfig, ListConfig, OmegaConf
+
+from pixelcnn.errors import CheckpointError
+
+# module prefix -> the base classes a target there must derive from (names resolved lazily)
+ALLOWED = {
+    "pixelcnn.": ("torch.nn.Module", "pytorch_lightning.LightningDataModule"),
+    "torch.optim.": ("torch.optim.Optimizer", "torch.optim.lr_scheduler.LRScheduler"),
+}
+
+
+def qualified_name(obj: Any) -> str:
+    """``module.QualName`` of a class or function, the form a ``_target_`` takes."""
+    return f"{obj.__module__}.{obj.__qualname__}"
+
+
+def allowed_class(target: Any, key: str, where: str) -> type:
+    """The class ``target`` names when the allow-list admits it; else a one-line ``CheckpointError`` naming ``key``."""
+    from hydra.utils import get_object
+
+    refusal = CheckpointError(
+        f"{where}: {key} = {target!r} is not one of this package's model, data or optimizer classes; refusing to "
+        "build it (a checkpoint or stored config may only name pixelcnn classes and torch.optim classes)"
+    )
+    prefix = next((p for p in ALLOWED if isinstance(target, str) and target.startswith(p)), None)
+    if prefix is None:
+        raise refusal
+    try:
+        cls = get_object(target)
+    except Exception as error:
+        raise refusal from error
+    bases = tuple(get_object(name) for name in ALLOWED[prefix])
+    if not isinstance(cls, type) or not issubclass(cls, bases) or not cls.__module__.startswith(prefix):
+        raise refusal
+    return cls
+
+
+def check_targets(config: Any, where: str, key: str = "") -> None:
+    """Walk a plain or OmegaConf config and refuse any ``_target_`` outside the allow-list."""
+    if isinstance(config, Mapping | DictConfig):
+        for name, value in config.items():
+            path = f"{key}.{name}" if key else str(name)
+            if name == "_target_":
+                allowed_class(value, path, where)
+            else:
+                check_targets(value, where, path)
+    elif isinstance(config, list | tuple | ListConfig):
+        for index, value in enumerate(config):
+            check_targets(value, where, f"{key}[{index}]")
+
+
+def instantiate_checked(config: Any, where: str, key: str = "") -> Any:
+    """``hydra.utils.instantiate`` of a stored config once every ``_target_`` in it passed ``check_targets``."""
+    import hydra
+
+    check_targets(config, where, key)
+    return hydra.utils.instantiate(config, _convert_="all")
+
+
+def factory_spec(factory: Any) -> dict[str, Any] | None:
+    """A config that rebuilds ``factory`` (a class or ``functools.partial`` of one): ``{_target_, _partial_, ...}``."""
+    if factory is None:
+        return None
+    if isinstance(factory, functools.partial):
+        if factory.args:
+            raise TypeError(f"pass keyword arguments only to {qualified_name(factory.func)}")
+        keywords = OmegaConf.to_container(OmegaConf.create(dict(factory.keywords)), resolve=True)
+        return {"_target_": qualified_name(factory.func), "_partial_": True, **keywords}
+    if isinstance(factory, type):
+        return {"_target_": qualified_name(factory), "_partial_": True}
+    raise TypeError(f"expected a class, a functools.partial or a config mapping, got {type(factory).__name__}")
+
+
+def as_factory(spec: Any, default: type | None, what: str) -> Any:
+    """A callable that builds a part (backbone, conditioner, encoder, optimizer, ...) from any form it is given.
+
+    ``spec``: None (the ``default`` class, or no part when ``default`` is None); a class or partial (from Hydra's
+    ``_partial_: true``); a mapping with ``_target_`` (a stored config: checked against the allow-list); a plain
+    mapping of keyword arguments for ``default``.
+    """
+    if spec is None:
+        return default
+    if callable(spec):
+        return spec
+    if isinstance(spec, Mapping | DictConfig):
+        if "_target_" in spec:
+            return instantiate_checked({**dict(spec), "_partial_": True}, where=what, key=what)
+        if default is None:
+            raise TypeError(f"{what} needs a _target_")
+        return functools.partial(default, **OmegaConf.to_container(OmegaConf.create(dict(spec)), resolve=True))
+    raise TypeError(f"{what} must be a config mapping, a class or a functools.partial, got {type(spec).__name__}")

@@ -1,0 +1,21 @@
+"""Pictures: PNG grids, the per-validation preview, sample grids and class rows, portraits (Figures 4 and 5) and
+reconstructions (Figure 6). Chosen by the ``figures`` config group; drawn by eval.py and after training."""
+
+from pixelcnn.figures.base import Figure, draw_figures
+from pixelcnn.figures.grid import image_grid, save_grid
+from pixelcnn.figures.portraits import Portraits, interpolation_strips
+from pixelcnn.figures.previews import preview
+from pixelcnn.figures.reconstructions import Reconstructions
+from pixelcnn.figures.samples import SampleGrid
+
+__all__ = [
+    "Figure",
+    "Portraits",
+    "Reconstructions",
+    "SampleGrid",
+    "draw_figures",
+    "image_grid",
+    "interpolation_strips",
+    "preview",
+    "save_grid",
+]

@@ -1,0 +1,85 @@
+"""The portrait figures of section 3.3, for models conditioned on an embedding h (``gated_embed``,
+``gated_spatial``): Figure 4, new samples of held-out images' embeddings; Figure 5, interpolations h_a -> h_b with
+one fixed noise per row."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from pixelcnn.figures.base import Figure, SamplingOptions
+from pixelcnn.figures.grid import save_grid
+from pixelcnn.models import EmbeddingConditionalPixelCNN
+from pixelcnn.sampling import draw_uniforms
+
+
+def pick_distinct(identities: torch.Tensor, count: int) -> list[int]:
+    """Indices of ``count`` items, one per identity first (in order of appearance), then the rest in order."""
+    first: dict[int, int] = {}
+    for index, identity in enumerate(identities.tolist()):
+        first.setdefault(int(identity), index)
+    chosen = list(first.values())[:count]
+    chosen += [i for i in range(len(identities)) if i not in chosen][: count - len(chosen)]
+    return chosen
+
+
+def interpolation_strips(
+    model: EmbeddingConditionalPixelCNN,
+    h_start: torch.Tensor,
+    h_end: torch.Tensor,
+    steps: int,
+    seeds: Sequence[int],
+    sampling: SamplingOptions | None = None,
+) -> torch.Tensor:
+    """Figure 5: one row per seed of ``steps`` images along h_start -> h_end (linear), all of a row drawn with the
+    noise of its seed, so each image equals ``model.sample(1, cond=h, seed=that_seed)``.
+
+    h_start, h_end (D,) -> LongTensor (len(seeds) * steps, C, H, W), row-major. One cached-sampling call.
+    """
+    alphas = torch.linspace(0.0, 1.0, steps, device=h_start.device)[:, None]
+    path = (1 - alphas) * h_start[None] + alphas * h_end[None]  # (steps, D)
+    noise = torch.cat([draw_uniforms(1, model.image_shape, int(s)).expand(steps, -1, -1, -1) for s in seeds])
+    return model.sample(len(noise), cond=path.repeat(len(seeds), 1), noise=noise, **dict(sampling or {}))
+
+
+class Portraits(Figure):
+    """``embedding_samples.png`` (Figure 4): per row one held-out image, then ``samples_per_embedding`` samples of its
+    embedding; ``interpolations.png`` (Figure 5): ``interpolation_seeds`` rows of ``interpolation_steps`` samples
+    along h_a -> h_b. Images and their h come from the data module's ``split`` (default test: unseen identities)."""
+
+    def __init__(
+        self,
+        split: str = "test",
+        embedding_rows: int = 4,
+        samples_per_embedding: int = 7,
+        interpolation_steps: int = 8,
+        interpolation_seeds: int = 4,
+        seed: int = 0,
+    ) -> None:
+        self.split, self.rows, self.per_row = split, int(embedding_rows), int(samples_per_embedding)
+        self.steps, self.num_seeds, self.seed = int(interpolation_steps), int(interpolation_seeds), int(seed)
+
+    def applies_to(self, model: torch.nn.Module) -> bool:
+        return isinstance(model, EmbeddingConditionalPixelCNN)
+
+    def draw(
+        self, model: EmbeddingConditionalPixelCNN, datamodule: Any, folder: Path, sampling: SamplingOptions
+    ) -> dict[str, Path]:
+        datamodule.setup()
+        dataset = datamodule.datasets[self.split]
+        labels = dataset.labels if dataset.indices is None else dataset.labels[dataset.indices]
+        chosen = pick_distinct(torch.as_tensor(labels), max(self.rows, 2))
+        images = torch.stack([dataset[i][0] for i in chosen]).to(model.device)
+        h = torch.stack([dataset[i][1] for i in chosen]).to(model.device, torch.float32)
+
+        cond = h[: self.rows].repeat_interleave(self.per_row, dim=0)
+        samples = model.sample(len(cond), cond=cond, seed=self.seed, **sampling)
+        grid = torch.cat([images[: self.rows, None], samples.view(self.rows, self.per_row, *model.image_shape)], 1)
+        figure4 = save_grid(grid.flatten(0, 1), model.num_levels, folder / "embedding_samples.png", 1 + self.per_row)
+        seeds = [self.seed + k for k in range(self.num_seeds)]
+        strips = interpolation_strips(model, h[0], h[1], self.steps, seeds, sampling)
+        figure5 = save_grid(strips, model.num_levels, folder / "interpolations.png", self.steps)
+        return {"embedding_samples": figure4, "interpolations": figure5}

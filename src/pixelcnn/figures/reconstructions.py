@@ -1,0 +1,77 @@
+"""Figure 6 of the paper: per row, an original | its MSE reconstruction | PixelCNN samples given its code h; and the
+MSE baseline's own original | reconstruction rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from pixelcnn.api import load_model
+from pixelcnn.errors import CheckpointError
+from pixelcnn.figures.base import Figure, SamplingOptions
+from pixelcnn.figures.grid import save_grid
+from pixelcnn.models import MSEAutoEncoder, PixelCNNAutoEncoder
+
+
+def reference_images(datamodule: Any, n: int, split: str = "test") -> torch.Tensor:
+    """``n`` images (n,C,H,W) long spread evenly over a split (patches: over its source images too)."""
+    datamodule.setup()
+    dataset = datamodule.datasets[split]
+    indices = np.linspace(0, len(dataset) - 1, num=min(n, len(dataset))).round().astype(int)
+    return torch.stack([dataset[int(i)][0] for i in indices])
+
+
+def save_reconstruction_rows(columns: Sequence[torch.Tensor], num_levels: int, path: str | Path) -> Path:
+    """One row per image: ``columns`` are (N, k_i, C, H, W) or (N, C, H, W) level tensors, laid side by side."""
+    blocks = [c.unsqueeze(1) if c.dim() == 4 else c for c in columns]
+    rows = torch.cat([b.cpu() for b in blocks], dim=1)
+    return save_grid(rows.flatten(0, 1), num_levels, path, nrow=rows.shape[1])
+
+
+def decodings(model: PixelCNNAutoEncoder, originals: torch.Tensor, per_row: int, seed: int, **sampling: Any):
+    """(N, per_row, C, H, W): ``per_row`` samples given the code of each original (every sample of a row decodes
+    the same h)."""
+    cond = originals.repeat_interleave(per_row, 0)
+    samples = model.sample(len(cond), cond=cond, seed=seed, **sampling)
+    return samples.view(len(originals), per_row, *model.image_shape)
+
+
+def mse_baseline(ckpt_path: str | Path, model: PixelCNNAutoEncoder) -> MSEAutoEncoder:
+    """The MSE auto-encoder of ``ckpt_path``, checked to model images like ``model``, on its device."""
+    baseline = load_model(ckpt_path, map_location=model.device)
+    if not isinstance(baseline, MSEAutoEncoder):
+        raise CheckpointError(f"mse_ckpt={ckpt_path} holds a {type(baseline).__name__}; pass an mse_autoencoder run")
+    if baseline.image_shape != model.image_shape or baseline.num_levels != model.num_levels:
+        raise CheckpointError(
+            f"mse_ckpt={ckpt_path} models {list(baseline.image_shape)} images with {baseline.num_levels} levels "
+            f"but this auto-encoder {list(model.image_shape)} with {model.num_levels}; train both on the same data"
+        )
+    return baseline
+
+
+class Reconstructions(Figure):
+    """PixelCNN auto-encoder: ``figure6.png``, per test image original | MSE reconstruction (with ``mse_ckpt``) |
+    ``samples_per_row`` samples given its code. MSE auto-encoder: ``reconstructions.png``, original | reconstruction.
+    """
+
+    def __init__(self, rows: int = 8, samples_per_row: int = 4, mse_ckpt: str | None = None, seed: int = 0) -> None:
+        self.rows, self.per_row, self.mse_ckpt, self.seed = int(rows), int(samples_per_row), mse_ckpt, int(seed)
+
+    def applies_to(self, model: torch.nn.Module) -> bool:
+        return isinstance(model, PixelCNNAutoEncoder | MSEAutoEncoder)
+
+    def draw(self, model: Any, datamodule: Any, folder: Path, sampling: SamplingOptions) -> dict[str, Path]:
+        originals = reference_images(datamodule, self.rows).to(model.device)
+        if isinstance(model, MSEAutoEncoder):
+            path = save_reconstruction_rows([originals, model.reconstruct(originals)], model.num_levels,
+                                            folder / "reconstructions.png")
+            return {"reconstructions": path}
+        columns = [originals]
+        if self.mse_ckpt:
+            columns.append(mse_baseline(self.mse_ckpt, model).reconstruct(originals))
+        columns.append(decodings(model, originals, self.per_row, self.seed, **sampling))
+        return {"figure6": save_reconstruction_rows(columns, model.num_levels, folder / "figure6.png")}

@@ -1,0 +1,138 @@
+"""The one PixelCNN LightningModule: a gated backbone, an optional conditioner, an optimizer and a scheduler, each
+injected (by Hydra as ``_partial_`` configs, or in Python as classes, partials or keyword mappings)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import torch
+
+from pixelcnn.checkpoints.registry import as_factory, factory_spec
+from pixelcnn.conditioning.base import Conditioner
+from pixelcnn.conditioning.class_bias import ClassConditioner
+from pixelcnn.errors import InputError
+from pixelcnn.metrics import BitsPerDim
+from pixelcnn.models.base import TrainableModule
+from pixelcnn.nn.backbone import GatedPixelCNN
+from pixelcnn.sampling import draw_uniforms, sample_images
+
+LN2 = math.log(2.0)
+
+
+class PixelCNNModule(TrainableModule):
+    """p(x | h) = prod_i p(x_i | x_<i, h) with h entering every layer as a bias from the conditioner.
+
+    Public surface (see README): ``model(x, cond)`` -> logits (B,K,C,H,W); ``nll(x, cond)`` -> (B,) nats;
+    ``sample(n, cond, seed)`` -> (n,C,H,W) long; attributes ``image_shape``, ``num_levels``, ``num_classes``.
+
+    ``backbone``: builds a ``GatedPixelCNN`` given ``image_channels`` and ``num_levels``; ``conditioner``: builds a
+    ``Conditioner`` given ``num_layers``, ``cond_channels`` and ``image_size`` (None: unconditional).
+    Subclasses only choose a default conditioner and say how a batch becomes ``cond`` (``batch_condition``).
+    """
+
+    default_conditioner: ClassVar[type[Conditioner] | None] = None
+
+    def __init__(
+        self,
+        image_shape: Sequence[int],
+        num_levels: int,
+        backbone: Any = None,
+        conditioner: Any = None,
+        optimizer: Any = None,
+        scheduler: Any = None,
+        compile: bool = False,
+        compile_options: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(image_shape, num_levels, optimizer, scheduler)
+        backbone_factory = as_factory(backbone, GatedPixelCNN, "backbone")
+        conditioner_factory = as_factory(conditioner, self.default_conditioner, "conditioner")
+        self.backbone: GatedPixelCNN = backbone_factory(image_channels=self.image_shape[0], num_levels=self.num_levels)
+        self.conditioner: Conditioner | None = None
+        if conditioner_factory is not None:
+            self.conditioner = conditioner_factory(
+                num_layers=self.backbone.num_layers,
+                cond_channels=self.backbone.cond_channels,
+                image_size=self.image_shape[1:],
+            )
+        self.num_classes: int | None = (
+            self.conditioner.num_classes if isinstance(self.conditioner, ClassConditioner) else None
+        )
+        self.num_dims = math.prod(self.image_shape)
+        self.remember(
+            backbone=factory_spec(backbone_factory),
+            conditioner=factory_spec(conditioner_factory),
+            compile=bool(compile),
+            compile_options=dict(compile_options or {}),
+        )
+        self.train_bpd, self.val_bpd, self.test_bpd = BitsPerDim(), BitsPerDim(), BitsPerDim()
+
+    # --- how h becomes biases ------------------------------------------------------------------------------
+    def batch_condition(self, batch: Sequence[torch.Tensor]) -> torch.Tensor | None:
+        """The ``cond`` a training batch (x, y_or_h, ...) carries: its second entry, None when unconditional."""
+        return None if self.conditioner is None else batch[1]
+
+    def condition(self, cond: torch.Tensor | None, batch_size: int) -> list[torch.Tensor] | None:
+        """Validate ``cond`` and map it to per-layer biases (B, 4*hidden, 1|H, 1|W), or None."""
+        if self.conditioner is None:
+            if cond is not None:
+                raise InputError("this model is unconditional: call it without cond")
+            return None
+        return self.conditioner(self.conditioner.validate(cond, batch_size))
+
+    # --- public API ----------------------------------------------------------------------------------------
+    def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        """x (B,C,H,W) long -> logits (B,K,C,H,W)."""
+        self.check_images(x)
+        return self.backbone(x, self.condition(cond, x.shape[0]))
+
+    def nll(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        """Negative log-likelihood of each image in nats (B,)."""
+        logits = self(x, cond)
+        return torch.nn.functional.cross_entropy(logits.float(), x.long(), reduction="none").flatten(1).sum(1)
+
+    @torch.no_grad()
+    def sample(
+        self,
+        n: int,
+        cond: torch.Tensor | None = None,
+        seed: int = 0,
+        fast: bool = True,
+        batch_size: int | None = None,
+        progress: bool = False,
+        noise: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """n images (n,C,H,W) long; the same seed (and cond) gives the same images.
+
+        ``fast``: cached sampling (default) or one full forward pass per sub-pixel (False): the same images either
+        way. ``batch_size``: sample in chunks of that many images (the images do not depend on it). ``progress``:
+        a bar of rows done and images/s. ``noise``: the uniforms (n,C,H,W) in [0, 1) to use instead of the draw
+        from ``seed`` (image i of ``sample(n, seed=s)`` uses ``draw_uniforms(n, image_shape, s)[i]``).
+        """
+        was_training = self.training
+        self.eval()
+        try:
+            biases = self.condition(cond, n)
+            uniforms = draw_uniforms(n, self.image_shape, seed) if noise is None else noise
+            if tuple(uniforms.shape) != (n, *self.image_shape):
+                raise InputError(f"noise must have shape {(n, *self.image_shape)}, got {tuple(uniforms.shape)}")
+            how = {"fast": fast, "batch_size": batch_size, "progress": progress}
+            return sample_images(self.backbone, uniforms, biases, **how)
+        finally:
+            self.train(was_training)
+
+    # --- Lightning -----------------------------------------------------------------------------------------
+    def step(self, batch: Sequence[torch.Tensor], stage: str) -> torch.Tensor:
+        x = batch[0]
+        nll = self.nll(x, self.batch_condition(batch))
+        metric: BitsPerDim = getattr(self, f"{stage}_bpd")
+        metric.update(nll, self.num_dims)
+        self.log(f"{stage}/bpd", metric, on_step=False, on_epoch=True, prog_bar=True, batch_size=x.shape[0])
+        return nll.mean() / (self.num_dims * LN2)
+
+    def setup(self, stage: str) -> None:
+        """``compile=true``: compile the backbone in place (parameter names and checkpoints unchanged)."""
+        if self.hparams.get("compile") and not getattr(self, "_compiled", False):
+            self.backbone.compile(**dict(self.hparams.get("compile_options") or {}))
+            self._compiled = True

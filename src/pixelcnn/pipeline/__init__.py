@@ -1,1 +1,0 @@
-"""The work behind ``train.py`` and ``eval.py``."""

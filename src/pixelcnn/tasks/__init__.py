@@ -1,0 +1,8 @@
+"""The work behind train.py, eval.py and export_embeddings.py: train, evaluate, export, resume, runtime, errors.
+
+Importing any task registers the OmegaConf resolvers the configs use (before Hydra composes them).
+"""
+
+from pixelcnn.tasks.resolvers import register_resolvers
+
+register_resolvers()

@@ -1,0 +1,95 @@
+"""The one place that turns an error a user can fix into one line on stderr and exit status 2.
+
+Users' errors are ``PixelCNNError``s (raised by this package), Hydra's and OmegaConf's config errors, and
+Lightning's misconfigurations, recognised by their classes (Hydra wraps errors raised in constructors, so the
+chain of causes is searched). Anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from hydra.errors import ConfigCompositionException, MissingConfigException, OverrideParseException
+from omegaconf.errors import MissingMandatoryValue
+
+from pixelcnn.errors import PixelCNNError
+
+# Hydra / OmegaConf errors a user makes on the command line: unknown keys, unknown options, bad syntax, no value.
+CONFIG_ERRORS = (ConfigCompositionException, MissingConfigException, OverrideParseException, MissingMandatoryValue)
+
+
+def user_message(error: BaseException) -> str | None:
+    """The one-line message for an error a user can fix, or None for a bug (which keeps its traceback)."""
+    from lightning_fabric.utilities.exceptions import MisconfigurationException
+
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, PixelCNNError):
+            return str(seen)
+        if isinstance(seen, MisconfigurationException):
+            return f"{seen} (Lightning); check the trainer config, e.g. trainer=cpu on a machine without a GPU"
+        if isinstance(seen, CONFIG_ERRORS):
+            return config_error_message(seen)
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def config_error_message(error: BaseException) -> str:
+    """Hydra's multi-line message (and its cause), joined into one line with a hint."""
+    text = str(error)
+    cause = error.__cause__
+    if cause is not None and str(cause) not in text:
+        text += "\n" + str(cause)
+    lines = []
+    for line in (raw.strip() for raw in text.splitlines()):
+        if line.startswith("Config search path"):
+            break
+        if line and not line.startswith(("full_key:", "object_type=", "reference_type=", "See https://hydra.cc")):
+            lines.append(line.rstrip(".:") if line.endswith(":") else line)
+    message = " ".join(lines)
+    if "not in struct" in message:
+        message += "; check the spelling (python train.py --cfg job prints every key) or add a new key with +key=value"
+    elif isinstance(error, MissingMandatoryValue):
+        message += "; pass it on the command line, e.g. ckpt_path=/path/to/last.ckpt"
+    return message
+
+
+@contextlib.contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn a user's error (also one wrapped by Hydra) into one line on stderr and exit status 2.
+
+    Always closes a W&B run, so the next job of a multirun starts its own.
+    """
+    try:
+        yield
+    except Exception as error:
+        message = user_message(error)
+        if message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
+        sys.exit(2)
+    finally:
+        finish_wandb()
+
+
+def run_entry_point(main: Callable[[], Any]) -> None:
+    """Run a ``@hydra.main`` function so that config errors too are one line and exit status 2.
+
+    Hydra prints composition errors itself, over several lines, unless ``HYDRA_FULL_ERROR=1`` makes it re-raise
+    them; then ``user_errors`` shortens them.
+    """
+    os.environ["HYDRA_FULL_ERROR"] = "1"
+    with user_errors():
+        main()
+
+
+def finish_wandb() -> None:
+    if "wandb" in sys.modules:
+        import wandb
+
+        if wandb.run is not None:
+            wandb.finish()

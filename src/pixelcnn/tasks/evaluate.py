@@ -1,0 +1,99 @@
+"""Evaluation of a checkpoint: bits/dim on the chosen splits and a sample grid, in the run folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import hydra
+import pytorch_lightning as pl
+from omegaconf import DictConfig, OmegaConf
+
+from pixelcnn.checkpoints.reader import module_from_checkpoint, read_checkpoint
+from pixelcnn.checkpoints.registry import instantiate_checked
+from pixelcnn.data.base import ImageDataModule
+from pixelcnn.errors import DataValidationError, PixelCNNError
+from pixelcnn.figures import draw_figures
+from pixelcnn.logging.media import log_figures, log_scalars
+from pixelcnn.models.base import TrainableModule
+from pixelcnn.tasks.runtime import instantiate_group, print_config_tree, resolved, trainer_from_config
+
+
+def data_module(cfg: DictConfig, checkpoint: dict[str, Any]) -> ImageDataModule:
+    """``data=...`` from the command line, else the data module the checkpoint was trained with (rebuilt only
+    when every ``_target_`` of its stored config is one of this package's classes)."""
+    if cfg.get("data") is not None:
+        return hydra.utils.instantiate(cfg.data)
+    stored = (checkpoint.get("pixelcnn_config") or {}).get("data")
+    if stored is None:
+        raise PixelCNNError(f"{cfg.ckpt_path} stores no data config: pass data=<name> to eval.py")
+    return instantiate_checked(stored, where=str(cfg.ckpt_path), key="pixelcnn_config.data")
+
+
+def check_compatible(model: TrainableModule, datamodule: ImageDataModule) -> None:
+    if tuple(datamodule.image_shape) != model.image_shape or datamodule.num_levels != model.num_levels:
+        raise DataValidationError(
+            f"the data gives {list(datamodule.image_shape)} images with {datamodule.num_levels} levels but the "
+            f"model was trained on {list(model.image_shape)} with {model.num_levels}; pass the matching data=..."
+        )
+
+
+def compare_metrics(cfg: DictConfig, trainer: pl.Trainer, datamodule: ImageDataModule) -> dict[str, Any]:
+    """``compare/{split}/bpd`` of a second checkpoint (``compare_ckpt``, e.g. the unconditional model the
+    auto-encoder is compared with) on the same data and splits."""
+    other = module_from_checkpoint(read_checkpoint(cfg.compare_ckpt), cfg.compare_ckpt)
+    check_compatible(other, datamodule)
+    metrics: dict[str, Any] = {"compare/ckpt_path": str(Path(cfg.compare_ckpt).resolve())}
+    for split in cfg.splits:
+        results = trainer.test(other, dataloaders=datamodule.eval_dataloader(split), verbose=False)
+        metrics.update({f"compare/{split}/{k.split('/', 1)[1]}": float(v) for k, v in results[0].items()})
+    return metrics
+
+
+def evaluate(cfg: DictConfig) -> dict[str, Any]:
+    """Writes ``metrics.json`` ({split}/bpd for each split) and the model's figures into the run folder."""
+    output_dir = Path(cfg.paths.output_dir)
+    if cfg.get("print_config", True):
+        print_config_tree(cfg, output_dir / "config_tree.log")
+    checkpoint = read_checkpoint(cfg.ckpt_path)
+    model = module_from_checkpoint(checkpoint, cfg.ckpt_path)
+    datamodule = data_module(cfg, checkpoint)
+    check_compatible(model, datamodule)
+
+    trainer = trainer_from_config(cfg, logger=False, callbacks=[])
+    metrics: dict[str, Any] = {"ckpt_path": str(Path(cfg.ckpt_path).resolve())}
+    for split in cfg.splits:
+        results = trainer.test(model, dataloaders=datamodule.eval_dataloader(split), verbose=False)
+        # test/bpd, or test/mse for the MSE auto-encoder, renamed after the split
+        metrics.update({f"{split}/{k.split('/', 1)[1]}": float(v) for k, v in results[0].items()})
+        metrics[f"{split}/num_images"] = len(datamodule.datasets[split])
+    if cfg.get("compare_ckpt"):
+        metrics.update(compare_metrics(cfg, trainer, datamodule))
+
+    if trainer.is_global_zero:
+        model.to(trainer.strategy.root_device)
+        sampling = OmegaConf.to_container(cfg.get("sampling") or OmegaConf.create({}), resolve=True)
+        figures = draw_figures(instantiate_group(cfg.get("figures")), model, datamodule, output_dir, sampling)
+        metrics.update({f"figures/{name}": str(path) for name, path in figures.items()})
+        (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
+        print(", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if k.endswith(("/bpd", "/mse"))))
+        log_evaluation(cfg, metrics, figures, step=int(checkpoint.get("global_step", 0)))
+    return metrics
+
+
+def log_evaluation(cfg: DictConfig, metrics: dict[str, Any], figures: dict[str, Path], step: int) -> None:
+    """Send the metrics, the eval config and every figure to the loggers of ``logger=...`` (none by default).
+
+    ``step`` is the checkpoint's training step, so eval numbers line up with the training curves.
+    """
+    loggers = instantiate_group(cfg.get("logger"))
+    if not loggers:
+        return
+    scalars = {k: float(v) for k, v in metrics.items() if isinstance(v, int | float)}
+    for logger in loggers:
+        logger.log_hyperparams(resolved(cfg))
+    log_scalars(loggers, scalars, step=step)
+    log_figures(loggers, figures, step=step)
+    for logger in loggers:
+        logger.finalize("success")

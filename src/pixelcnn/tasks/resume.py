@@ -1,0 +1,85 @@
+"""``ckpt_path`` for resuming: ``last``, a run folder or a file, checked against the model before Lightning loads it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from pixelcnn.checkpoints.reader import read_checkpoint
+from pixelcnn.checkpoints.registry import qualified_name
+from pixelcnn.errors import CheckpointError
+
+LAST = "last.ckpt"
+
+
+def resolve_ckpt_path(ckpt_path: str | None, output_dir: Path) -> Path | None:
+    """The checkpoint file ``ckpt_path`` names.
+
+    - ``last``: ``last.ckpt`` of this run folder when it has one (a rerun with the same ``hydra.run.dir``), else the
+      newest ``last.ckpt`` among the sibling run folders (``outputs/<task>/runs/*``);
+    - a run folder: its ``checkpoints/last.ckpt``; a checkpoints folder: its ``last.ckpt``;
+    - a file: itself.
+    """
+    if ckpt_path is None or str(ckpt_path) == "":
+        return None
+    if str(ckpt_path) == "last":
+        return newest_last_checkpoint(output_dir)
+    path = Path(ckpt_path).expanduser()
+    if path.is_dir():
+        for candidate in (path / "checkpoints" / LAST, path / LAST):
+            if candidate.is_file():
+                return candidate
+        raise CheckpointError(f"ckpt_path={path} is a folder without checkpoints/{LAST}; pass a .ckpt file")
+    if not path.is_file():
+        raise CheckpointError(f"ckpt_path={path} does not exist; pass a .ckpt file, a run folder or ckpt_path=last")
+    return path
+
+
+def newest_last_checkpoint(output_dir: Path) -> Path:
+    own = output_dir / "checkpoints" / LAST
+    if own.is_file():
+        return own
+    runs = output_dir.parent
+    candidates = [p for p in runs.glob(f"*/checkpoints/{LAST}") if p.parent.parent != output_dir]
+    if not candidates:
+        raise CheckpointError(
+            f"ckpt_path=last found no {LAST} in {runs}/*/checkpoints; pass the run folder or a .ckpt path instead"
+        )
+    return max(candidates, key=lambda p: p.stat().st_mtime)
+
+
+def check_resumable(path: Path, model: torch.nn.Module) -> dict[str, Any]:
+    """Read ``path`` safely and check it was written by this kind of model, of this shape; return the dict.
+
+    Catches what Lightning would report with a traceback: a corrupt or unsafe file, another model kind, another
+    image size or number of levels, other layer sizes.
+    """
+    checkpoint = read_checkpoint(path)
+    kind, expected = checkpoint.get("model_target"), qualified_name(type(model))
+    if kind != expected:
+        raise CheckpointError(
+            f"{path} holds a {kind!r} model but this run builds {expected!r}; pass model=... to match"
+        )
+    stored = checkpoint.get("hyper_parameters", {})
+    for key in ("image_shape", "num_levels"):
+        if key in stored and stored[key] != model.hparams.get(key):
+            raise CheckpointError(
+                f"{path} was trained with {key}={stored[key]} but this run has {key}={model.hparams.get(key)}; "
+                "pass the data=... and model=... it was trained with"
+            )
+    if "optimizer_states" not in checkpoint:
+        raise CheckpointError(f"{path} holds weights only (no optimizer state) and cannot resume training")
+    own = model.state_dict()
+    for name, tensor in checkpoint["state_dict"].items():
+        if name not in own or own[name].shape != tensor.shape:
+            have = tuple(own[name].shape) if name in own else "no such weight"
+            raise CheckpointError(
+                f"{path} does not fit this model: {name} is {tuple(tensor.shape)} there, {have} here; pass the "
+                "model config it was trained with"
+            )
+    missing = sorted(set(own) - set(checkpoint["state_dict"]))
+    if missing:
+        raise CheckpointError(f"{path} lacks weights of this model ({missing[0]}, ...); pass the model config it was trained with")
+    return checkpoint

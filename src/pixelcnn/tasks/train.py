@@ -1,0 +1,110 @@
+"""Training: compose -> instantiate -> fit -> test, returning the metric that sweeps optimise."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import hydra
+import pytorch_lightning as pl
+from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.callbacks import Callback, ModelCheckpoint, WeightAveraging
+from pytorch_lightning.loggers import Logger
+
+from pixelcnn.callbacks import ConfigInCheckpoint, StopOnNonFiniteLoss
+from pixelcnn.data.base import ImageDataModule
+from pixelcnn.figures import draw_figures
+from pixelcnn.logging.media import log_figures
+from pixelcnn.tasks.distributed import check_sweep_strategy, rank_report
+from pixelcnn.tasks.resume import check_resumable, resolve_ckpt_path
+from pixelcnn.tasks.runtime import instantiate_group, log, print_config_tree, resolved, trainer_from_config
+
+
+def ordered(callbacks: list[Callback]) -> list[Callback]:
+    """Weight averaging last (Lightning puts checkpointing after it): it swaps the averaged weights in before
+    validation and back after it, so every callback that looks at the model during validation sees the average."""
+    return sorted(callbacks, key=lambda callback: isinstance(callback, WeightAveraging))
+
+
+def train(cfg: DictConfig) -> dict[str, Any]:
+    """Fit the configured model; test the best checkpoint; write ``metrics.json`` in the run folder.
+
+    Returns the final metrics (``val/bpd``, ``test/bpd``, ``best_ckpt``, ...).
+    """
+    output_dir = Path(cfg.paths.output_dir)
+    if cfg.get("print_config", True):
+        print_config_tree(cfg, output_dir / "config_tree.log", first=("data", "model", "trainer"))
+    pl.seed_everything(cfg.seed, workers=True)
+
+    datamodule: ImageDataModule = hydra.utils.instantiate(cfg.data)
+    datamodule.check_available()
+    model: pl.LightningModule = hydra.utils.instantiate(cfg.model, _convert_="all")
+    ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), output_dir) if cfg.get("train", True) else None
+    if ckpt_path is not None:
+        check_resumable(ckpt_path, model)
+        log.info(f"resuming from {ckpt_path}")
+    callbacks = ordered(
+        [*instantiate_group(cfg.get("callbacks")), ConfigInCheckpoint(resolved(cfg)), StopOnNonFiniteLoss()]
+    )
+    loggers = instantiate_group(cfg.get("logger"))
+    trainer = trainer_from_config(cfg, callbacks=callbacks, logger=loggers or False)
+    check_sweep_strategy(trainer, cfg.trainer.get("strategy"))
+    for logger in loggers:
+        logger.log_hyperparams(resolved(cfg))
+
+    if cfg.get("train", True):
+        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
+        if trainer.world_size > 1:
+            log.info(rank_report(trainer, model))
+    metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith(("train/", "val/"))}
+
+    checkpoint = next((c for c in trainer.callbacks if isinstance(c, ModelCheckpoint)), None)
+    best = checkpoint.best_model_path if checkpoint is not None and checkpoint.best_model_path else None
+    if cfg.get("test", True):
+        if best is None:
+            log.warning("no best checkpoint was saved: testing the current weights")
+        results = trainer.test(model, datamodule=datamodule, ckpt_path=best, weights_only=True)
+        metrics.update({k: float(v) for k, v in results[0].items()})
+    metrics["best_ckpt"] = best
+    metrics["output_dir"] = str(output_dir)
+
+    if trainer.is_global_zero and cfg.get("figures"):
+        figures = final_figures(cfg, model, datamodule, trainer, loggers, output_dir / "figures")
+        metrics.update({f"figures/{name}": str(path) for name, path in figures.items()})
+
+    if trainer.is_global_zero:
+        (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
+        shown = [k for k in ("val/bpd", "test/bpd") if k in metrics]
+        shown = shown or sorted(k for k in metrics if k.startswith(("val/", "test/")))  # models without bits/dim
+        summary = ", ".join(f"{k} {metrics[k]:.4f}" for k in shown)
+        print(f"final: {summary}  (run folder {output_dir})")
+    return metrics
+
+
+def final_figures(
+    cfg: DictConfig,
+    model: pl.LightningModule,
+    datamodule: ImageDataModule,
+    trainer: pl.Trainer,
+    loggers: list[Logger],
+    folder: Path,
+) -> dict[str, Path]:
+    """The ``figures`` group's pictures of the tested weights: into ``folder``, and to every logger."""
+    model.to(trainer.strategy.root_device)
+    sampling = OmegaConf.to_container(cfg.get("sampling") or OmegaConf.create({}), resolve=True)
+    figures = draw_figures(instantiate_group(cfg.figures), model, datamodule, folder, sampling)
+    log_figures(loggers, figures, step=trainer.global_step)
+    for logger in loggers:
+        logger.finalize("success")
+    return figures
+
+
+def optimized_value(cfg: DictConfig, metrics: dict[str, Any]) -> float | None:
+    """The value a Hydra sweeper minimises (``optimized_metric``); NaN when the run did not produce it."""
+    name = cfg.get("optimized_metric")
+    if not name:
+        return None
+    value = metrics.get(name)
+    return float(value) if value is not None else math.nan

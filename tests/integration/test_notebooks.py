@@ -1,0 +1,67 @@
+"""Every notebook under notebooks/ runs top to bottom against a tiny checkpoint trained here; git holds no outputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+import torch
+from tests.helpers import FAST_TRAIN, REPO, compose_config
+from hydra.core.global_hydra import GlobalHydra
+from nbclient import NotebookClient
+
+from pixelcnn.pipeline.train import train
+
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A class-conditional model on digits, trained for a few batches (every notebook reads this one)."""
+    run_dir = tmp_path_factory.mktemp("notebooks") / "run"
+    overrides = [*FAST_TRAIN, "model=gated_cond", "logger=csv", "final_figures=null"]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        metrics = train(compose_config("train", overrides, run_dir))
+    finally:
+        torch.set_num_threads(threads)
+        GlobalHydra.instance().clear()
+    return Path(metrics["best_ckpt"])
+
+
+def test_the_three_notebooks_are_there() -> None:
+    assert [p.name for p in NOTEBOOKS][:3] == [
+        "01_quick_start.ipynb",
+        "02_receptive_field.ipynb",
+        "03_conditioning.ipynb",
+    ]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_notebook_has_no_outputs(path: Path) -> None:
+    notebook = nbformat.read(path, as_version=4)
+    nbformat.validate(notebook)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, f"{path.name}: strip outputs before committing"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_top_to_bottom(
+    path: Path, tiny_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PIXELCNN_CKPT", str(tiny_checkpoint))
+    monkeypatch.setenv("PYTHONPATH", str(REPO / "src"))
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # kernels on a busy 2-core machine: oversubscription costs 10x
+    monkeypatch.setenv("MPLBACKEND", "agg")
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(
+        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    errors = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert not errors
+    text = "".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.outputs)
+    assert "Traceback" not in text

@@ -1,0 +1,171 @@
+"""Cached sampling returns exactly the images of naive sampling, for every conditioning kind the backbone takes."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from tests.helpers import TINY_BACKBONE
+
+from pixelcnn.conditioning import VectorConditioner
+from pixelcnn.models import ClassConditionalPixelCNN, PixelCNN
+from pixelcnn.models.base import sampling_options
+from pixelcnn.nn import GatedPixelCNN
+from pixelcnn.nn.generation_cache import GenerationCache
+from pixelcnn.sampling import SamplingStats, sample_cached, sample_naive
+
+HEIGHT, WIDTH = 4, 5  # not square, so a swapped height and width would show
+
+
+@pytest.fixture(autouse=True)
+def _torch_threads() -> None:
+    """One thread: these tiny ops only lose from a second one on a busy machine."""
+    torch.set_num_threads(1)
+
+
+def random_backbone(channels: int, kernel: int, first_kernel: int, layers: int, levels: int = 9) -> GatedPixelCNN:
+    """A small backbone with weights large enough that the level distributions are far from uniform."""
+    torch.manual_seed(channels * 100 + kernel * 10 + layers)
+    backbone = GatedPixelCNN(
+        channels, levels, layers, hidden_channels=12, kernel_size=kernel, first_kernel_size=first_kernel,
+        skip_channels=9, output_hidden=15,
+    )  # fmt: skip
+    with torch.no_grad():
+        for parameter in backbone.parameters():
+            parameter.normal_(0.0, 0.4)
+    return backbone.eval()
+
+
+def biases_of(kind: str, backbone: GatedPixelCNN, n: int) -> list[torch.Tensor] | None:
+    """Per-layer biases of each conditioning kind: none, a vector (B,4h,1,1), a map (B,4h,H,W), one row (B,4h,H,1)."""
+    generator = torch.Generator().manual_seed(7)
+    layers, channels = backbone.num_layers, backbone.cond_channels
+    if kind == "none":
+        return None
+    if kind == "vector":
+        conditioner = VectorConditioner(5, layers, channels)
+        return conditioner(torch.randn(n, 5, generator=generator))
+    shape = {"map": (HEIGHT, WIDTH), "rows": (HEIGHT, 1), "cols": (1, WIDTH)}[kind]
+    return [torch.randn(n, channels, *shape, generator=generator) for _ in range(layers)]
+
+
+CASES = [
+    # channels, kernel, first kernel, layers, conditioning
+    (3, 3, 3, 3, "none"),
+    (1, 3, 5, 4, "none"),
+    (3, 5, 7, 3, "vector"),
+    (1, 5, 5, 2, "vector"),
+    (3, 3, 5, 4, "map"),
+    (1, 5, 3, 3, "map"),
+    (3, 5, 5, 2, "rows"),
+    (3, 3, 3, 2, "cols"),
+]
+
+
+@pytest.mark.parametrize(("channels", "kernel", "first_kernel", "layers", "cond"), CASES)
+def test_cached_logits_equal_a_full_pass_at_every_sub_pixel(channels, kernel, first_kernel, layers, cond) -> None:
+    """Fed an image sub-pixel by sub-pixel (later ones zeroed, as while sampling), the cache gives the logits of
+    one full forward pass on the whole image at every sub-pixel, up to float32 rounding."""
+    backbone = random_backbone(channels, kernel, first_kernel, layers)
+    n = 2
+    biases = biases_of(cond, backbone, n)
+    x = torch.randint(0, backbone.num_levels, (n, channels, HEIGHT, WIDTH), generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        full = backbone(x, biases)
+    cache = GenerationCache(backbone, n, HEIGHT, WIDTH, biases)
+    seen = torch.zeros_like(x)
+    cached = torch.full_like(full, float("nan"))
+    for i in range(HEIGHT):
+        cache.start_row(i, seen)
+        for j in range(WIDTH):
+            for c in range(channels):
+                cached[:, :, c, i, j] = cache.pixel_logits(seen, i, j, c)
+                seen[:, c, i, j] = x[:, c, i, j]
+    assert full.abs().max() > 1.0  # logits far from zero: a wrong cache cannot hide in rounding
+    torch.testing.assert_close(cached, full, rtol=0, atol=2e-5)
+
+
+@pytest.mark.parametrize(("channels", "kernel", "first_kernel", "layers", "cond"), CASES)
+def test_cached_and_naive_sampling_give_identical_images(channels, kernel, first_kernel, layers, cond) -> None:
+    backbone = random_backbone(channels, kernel, first_kernel, layers)
+    n, shape = 2, (channels, HEIGHT, WIDTH)
+    biases = biases_of(cond, backbone, n)
+    naive = sample_naive(lambda x: backbone(x, biases), n, shape, seed=11)
+    stats = SamplingStats()
+    cached = sample_cached(backbone, n, shape, seed=11, cond=biases, stats=stats)
+    assert torch.equal(cached, naive)
+    assert len(naive.unique()) > 3  # the samples are not all one level
+    assert stats.sub_pixels == naive.numel() and stats.full_passes <= 2
+    # Without any full-pass safeguard the cache alone already gives the same images.
+    assert torch.equal(sample_cached(backbone, n, shape, seed=11, cond=biases, tolerance=0), naive)
+    assert not torch.equal(sample_cached(backbone, n, shape, seed=12, cond=biases), naive)
+
+
+def test_a_draw_near_a_cdf_boundary_takes_the_full_pass_logits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache that is off by 1e-2 in every logit still gives the naive images: every uniform within the
+    tolerance of a CDF boundary is resolved with a full pass, and the error seen raises the tolerance."""
+    backbone = random_backbone(3, 3, 3, 2)
+    shape = (3, HEIGHT, WIDTH)
+    naive = sample_naive(lambda x: backbone(x), 4, shape, seed=3)
+    exact_pixel_logits = GenerationCache.pixel_logits
+    noise = torch.Generator().manual_seed(0)
+
+    def perturbed(self, x, i, j, c):
+        logits = exact_pixel_logits(self, x, i, j, c)
+        return logits + 1e-2 * torch.randn(logits.shape, generator=noise)
+
+    monkeypatch.setattr(GenerationCache, "pixel_logits", perturbed)
+    assert not torch.equal(sample_cached(backbone, 4, shape, seed=3, tolerance=0), naive)
+    stats = SamplingStats()
+    assert torch.equal(sample_cached(backbone, 4, shape, seed=3, tolerance=0.05, stats=stats), naive)
+    assert 0 < stats.full_passes < naive[0].numel()
+    assert 1e-3 < stats.max_cdf_error < 0.05
+
+
+def test_every_sub_pixel_can_be_resolved_by_a_full_pass() -> None:
+    backbone = random_backbone(1, 3, 3, 2)
+    stats = SamplingStats()
+    naive = sample_naive(lambda x: backbone(x), 2, (1, 4, 3), seed=0)
+    assert torch.equal(sample_cached(backbone, 2, (1, 4, 3), seed=0, tolerance=1.0, stats=stats), naive)
+    assert stats.full_passes == 12
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_model_sample_fast_and_naive_agree_unconditional(channels: int) -> None:
+    torch.manual_seed(0)
+    model = PixelCNN((channels, 4, 5), 16, backbone=TINY_BACKBONE)
+    fast = model.sample(3, seed=4)
+    assert fast.shape == (3, channels, 4, 5) and fast.dtype == torch.long
+    assert torch.equal(fast, model.sample(3, seed=4, fast=False))
+    # Chunks draw from the same uniforms: the images do not depend on the sampling batch size.
+    assert torch.equal(fast, model.sample(3, seed=4, batch_size=2))
+    assert torch.equal(fast, model.sample(3, seed=4, fast=False, batch_size=1))
+    assert model.sample(0).shape == (0, channels, 4, 5)
+
+
+def test_model_sample_fast_and_naive_agree_class_conditional(capsys: pytest.CaptureFixture[str]) -> None:
+    torch.manual_seed(0)
+    model = ClassConditionalPixelCNN((3, 4, 4), 8, num_classes=3, backbone=TINY_BACKBONE)
+    model.train()
+    labels = torch.tensor([0, 2, 1, 2])
+    fast = model.sample(4, cond=labels, seed=1, progress=True, batch_size=3)
+    assert model.training  # sampling ran in eval mode and restored the mode
+    assert "images/s" in capsys.readouterr().err
+    assert torch.equal(fast, model.sample(4, cond=labels, seed=1, fast=False))
+
+
+def test_on_row_is_called_once_per_row() -> None:
+    backbone = random_backbone(1, 3, 3, 2)
+    rows: list[int] = []
+    sample_cached(backbone, 1, (1, 4, 3), seed=0, on_row=rows.append)
+    sample_naive(lambda x: backbone(x), 1, (1, 4, 3), seed=0, on_row=rows.append)
+    assert rows == [0, 1, 2, 3, 0, 1, 2, 3]
+
+
+def test_eval_figures_take_the_sampling_options_of_the_eval_config(tmp_path) -> None:
+    torch.manual_seed(0)
+    model = PixelCNN((1, 4, 4), 5, backbone=TINY_BACKBONE)
+    options = {"num_samples": 3, "seed": 2, "fast_sampling": False, "sample_batch_size": 2, "sample_progress": False}
+    assert sampling_options(options) == {"fast": False, "batch_size": 2, "progress": False}
+    assert sampling_options({}) == {"fast": True, "batch_size": None, "progress": False}
+    figures = model.eval_figures(None, tmp_path, options)
+    assert figures["samples"].is_file()
