@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "src"))  # this checkout's pixelcnn, whatever is installed
+CONF = REPO / "conf"
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -44,11 +45,26 @@ def setup(args: argparse.Namespace) -> torch.device:
     return pick_device(args.device)
 
 
+def config_override(path: str) -> str:
+    """The Hydra override that selects a YAML under conf/: ``conf/experiment/cifar10.yaml`` -> ``experiment=cifar10``,
+    ``conf/model/gated.yaml`` -> ``model=gated``, ``conf/model/backbone/paper.yaml`` -> ``model/backbone=paper``."""
+    file = (REPO / path).resolve()
+    try:
+        group = file.parent.relative_to(CONF).as_posix()
+    except ValueError:
+        sys.exit(f"error: {path} is not a YAML under {CONF}")
+    if group not in ("experiment", "model", "model/backbone") or not file.is_file():
+        sys.exit(f"error: {path} is not a conf/experiment, conf/model or conf/model/backbone YAML")
+    return f"{group}={file.stem}"
+
+
 def backbone_config(path: str, args: argparse.Namespace) -> dict[str, Any]:
-    """``backbone`` of a model or experiment YAML under conf/ (``model.backbone`` in experiment files), overridden
-    by --layers / --hidden / --kernel."""
-    cfg = OmegaConf.to_container(OmegaConf.load(REPO / path), resolve=False)
-    backbone = dict(cfg["model"]["backbone"] if "model" in cfg else cfg["backbone"])
+    """The ``GatedPixelCNN`` keyword arguments of a model, backbone or experiment YAML under conf/ (composed as
+    train.py composes it, so ``model/backbone`` presets apply), overridden by --layers / --hidden / --kernel."""
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        cfg = compose("train", overrides=[config_override(path)])
+    backbone = OmegaConf.to_container(cfg.model.backbone, resolve=True)
+    backbone = {k: v for k, v in backbone.items() if not k.startswith("_")}  # _target_, _partial_
     if args.layers is not None:
         backbone["num_layers"] = args.layers
     if args.hidden is not None:

@@ -24,7 +24,11 @@ DTYPES = {"bf16-mixed": torch.bfloat16, "16-mixed": torch.float16}
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_common_args(parser)
-    parser.add_argument("--model-config", default="conf/experiment/cifar10.yaml", help="YAML with the backbone")
+    parser.add_argument(
+        "--model-config",
+        default="conf/experiment/cifar10.yaml",
+        help="conf/model, conf/model/backbone or conf/experiment YAML",
+    )
     parser.add_argument("--image-shape", default="3x32x32", help="CxHxW")
     parser.add_argument("--levels", type=int, default=256)
     parser.add_argument("--batch-size", type=int, default=64)

@@ -64,7 +64,11 @@ def measure(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_common_args(parser)
-    parser.add_argument("--model-config", default="conf/model/gated.yaml", help="YAML with the backbone config")
+    parser.add_argument(
+        "--model-config",
+        default="conf/model/gated.yaml",
+        help="conf/model, conf/model/backbone or conf/experiment YAML",
+    )
     parser.add_argument("--shapes", default="1x8x8,3x32x32,3x64x64", help="CxHxW list")
     parser.add_argument("--batch-sizes", default="1,16")
     parser.add_argument("--levels", type=int, default=256, help="K, levels per sub-pixel")

@@ -42,7 +42,11 @@ def matmul_flops_per_s(device: torch.device, dtype: torch.dtype, size: int, repe
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_common_args(parser)
-    parser.add_argument("--experiment", default="conf/experiment/cifar10.yaml", help="YAML with model.backbone")
+    parser.add_argument(
+        "--experiment",
+        default="conf/experiment/cifar10.yaml",
+        help="conf/experiment, conf/model or conf/model/backbone YAML",
+    )
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--image-size", type=int, default=32, help="H = W of the random images")
     parser.add_argument("--precision", choices=sorted(PRECISIONS), default="32")
@@ -55,8 +59,8 @@ def main() -> None:
     config = backbone_config(args.experiment, args)
     shape = (3, args.image_size, args.image_size)
     torch.manual_seed(0)
-    model = PixelCNN(shape, 256, backbone=config).to(device).train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+    model = PixelCNN(shape, 256, backbone=config, optimizer={"lr": 1e-4}).to(device).train()
+    optimizer = model.configure_optimizers()  # the model's own optimizer (Adam; no scheduler given)
     x = torch.randint(0, 256, (args.batch_size, *shape), device=device)
     dims = math.prod(shape)
 

@@ -27,5 +27,3 @@ def make_config(tmp_path: Path) -> Callable[..., DictConfig]:
 
     yield make
     GlobalHydra.instance().clear()
-
-

@@ -1,5 +1,7 @@
 """Errors meant for users: the entry points print their message as one line and exit non-zero."""
 
+from typing import Any
+
 
 class PixelCNNError(Exception):
     """Base class of every error whose message says what is wrong and how to fix it."""
@@ -23,3 +25,13 @@ class InputError(PixelCNNError, ValueError):
 
 class NonFiniteLossError(PixelCNNError):
     """The training loss became NaN or infinite; training stopped before the bad step was applied."""
+
+
+def check_range(values: Any, upper: int, what: str, hint: str = "") -> None:
+    """Raise ``InputError`` unless every entry of the integer tensor ``values`` lies in [0, upper).
+
+    ``what`` names the values (e.g. "the levels of x", "class ids"); ``hint`` says how to fix it.
+    """
+    if values.numel() and (int(values.min()) < 0 or int(values.max()) >= upper):
+        low, high = int(values.min()), int(values.max())
+        raise InputError(f"{what} must lie in [0, {upper}), got [{low}, {high}]{hint}")

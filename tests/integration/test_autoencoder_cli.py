@@ -7,22 +7,20 @@ from pathlib import Path
 
 import pytest
 import torch
-from tests.helpers import FAST_TRAIN, compose_config, run_cli
 from hydra.core.global_hydra import GlobalHydra
 from PIL import Image
 
 from pixelcnn import load_model
 from pixelcnn.data import DigitsDataModule
 from pixelcnn.errors import CheckpointError
-from pixelcnn.pipeline.evaluate import evaluate
-from pixelcnn.pipeline.train import train
+from pixelcnn.figures import Reconstructions, draw_figures
+from pixelcnn.figures.reconstructions import mse_baseline
+from pixelcnn.models import PixelCNNAutoEncoder
+from pixelcnn.tasks.evaluate import evaluate
+from pixelcnn.tasks.train import train
+from tests.helpers import FAST_TRAIN, compose_config, run_cli
 
 SMALL_AE = ["model.latent_dim=4", "model.encoder.channels=[8,16]"]
-
-
-@pytest.fixture(autouse=True)
-def _torch_threads() -> None:
-    torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +30,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     result = run_cli("train.py", *FAST_TRAIN, "model=autoencoder", *SMALL_AE, f"hydra.run.dir={root / 'ae'}")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "final: val/bpd" in result.stdout
-    torch.set_num_threads(1)
-    fast = [o for o in FAST_TRAIN if not o.startswith("model.backbone")]
+    torch.set_num_threads(1)  # module fixtures run before conftest's per-test one
+    fast = [o for o in FAST_TRAIN if not o.startswith(("model.backbone", "model/backbone"))]  # MSE: no backbone
     train(compose_config("train", [*FAST_TRAIN, "model=gated"], root / "gated"))
     mse = [*fast, "model=mse_autoencoder", *SMALL_AE, "model.decoder.channels=[16,8]"]
     metrics = train(compose_config("train", mse, root / "mse"))
@@ -52,9 +50,9 @@ def test_eval_reports_both_bpds_and_writes_figure6(runs: dict[str, Path], tmp_pa
         "eval.py",
         f"ckpt_path={best(runs['ae'])}",
         f"compare_ckpt={best(runs['gated'])}",
-        f"mse_ckpt={best(runs['mse'])}",
-        "reconstruction_rows=3",
-        "reconstruction_samples=2",
+        f"figures.reconstructions.mse_ckpt={best(runs['mse'])}",
+        "figures.reconstructions.rows=3",
+        "figures.reconstructions.samples_per_row=2",
         f"hydra.run.dir={out}",
         "print_config=false",
     )
@@ -73,12 +71,13 @@ def test_eval_reports_both_bpds_and_writes_figure6(runs: dict[str, Path], tmp_pa
 
 def test_figure6_without_mse_column_and_mse_eval(runs: dict[str, Path], tmp_path: Path) -> None:
     model = load_model(best(runs["ae"]))
-    assert model.kind == "autoencoder" and model.latent_dim == 4
+    assert isinstance(model, PixelCNNAutoEncoder) and model.latent_dim == 4
     digits = DigitsDataModule(image_shape=[1, 8, 8], num_levels=17, num_classes=10, val_size=200, test_size=297)
-    figures = model.eval_figures(digits, tmp_path, {"reconstruction_rows": 2, "reconstruction_samples": 3})
+    figures = draw_figures([Reconstructions(rows=2, samples_per_row=3)], model, digits, tmp_path, {"progress": False})
+    assert set(figures) == {"figure6"}
     assert Image.open(figures["figure6"]).size == (4 * 9 + 1, 2 * 9 + 1)  # original | 3 samples
-    with pytest.raises(CheckpointError, match="holds a gated model"):
-        model.mse_baseline(best(runs["gated"]))
+    with pytest.raises(CheckpointError, match="holds a PixelCNN; pass an mse_autoencoder run"):
+        mse_baseline(best(runs["gated"]), model)
 
     metrics = evaluate(compose_config("eval", [f"ckpt_path={best(runs['mse'])}", "print_config=false"], tmp_path))
     GlobalHydra.instance().clear()

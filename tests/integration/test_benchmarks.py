@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
@@ -13,10 +12,9 @@ TINY = ["--device", "cpu", "--threads", "1", "--layers", "2", "--hidden", "12", 
 
 
 def run_benchmark(script: str, *args: str) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     result = subprocess.run(
         [sys.executable, str(REPO / "benchmarks" / script), *TINY, *args],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
+        cwd=REPO, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     lines = [line for line in result.stdout.splitlines() if line.strip()]
@@ -46,6 +44,11 @@ def test_training_benchmark_reports_throughput_memory_and_flops() -> None:
     )  # fmt: skip
     assert out["benchmark"] == "training" and out["precision"] == "bf16-mixed" and out["compile"] is False
     assert out["image_shape"] == [3, 6, 6] and out["batch_size"] == 2
+    # the CIFAR-10 experiment's backbone (composed from conf/ as train.py does) with the tiny overrides on top
+    assert out["backbone"] == {
+        "num_layers": 2, "hidden_channels": 12, "kernel_size": 3, "first_kernel_size": 3, "skip_channels": 12,
+        "output_hidden": 24, "dropout": 0.0,
+    }  # fmt: skip
     assert out["images_per_s"] > 0 and out["peak_memory_mb"] > 0
     assert out["step_flops"] > 0 and 0 < out["fraction_of_matmul"]
     assert out["achieved_flops_per_s"] == out["step_flops"] / out["step_s"]

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from tests.helpers import FAST_TRAIN, run_cli
 
 from pixelcnn import load_model
+from tests.helpers import FAST_TRAIN, run_cli
 
 
 @pytest.fixture(scope="module")

@@ -9,11 +9,11 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.helpers import FAST_TRAIN, run_cli
 from PIL import Image
-from tests.helpers.wandb_records import OfflineRun, read_offline_run
 
-from pixelcnn.compare import compare
+from pixelcnn.analysis.compare import compare
+from tests.helpers import FAST_TRAIN, run_cli
+from tests.helpers.wandb_records import OfflineRun, read_offline_run
 
 ALL_LOGGERS = "logger=[csv,tensorboard,wandb]"
 SCALARS = ("train/bpd", "val/bpd", "test/bpd", "train/lr", "train/images_per_sec")
@@ -57,7 +57,7 @@ def test_csv_log_holds_bpd_lr_throughput_and_image_paths(logged_run: Path) -> No
     rows = csv_rows(logged_run / "csv" / "metrics.csv")
     assert len(column(rows, "train/bpd")) == 2 and len(column(rows, "val/bpd")) == 2
     assert column(rows, "test/bpd") == [pytest.approx(metrics["test/bpd"])]
-    assert column(rows, "train/lr") == [pytest.approx(1e-3), pytest.approx(1e-3 * 0.99)]  # lr_decay per epoch
+    assert column(rows, "train/lr") == [pytest.approx(1e-3), pytest.approx(1e-3 * 0.99)]  # scheduler gamma per epoch
     throughput = column(rows, "train/images_per_sec")
     assert len(throughput) == 2 and all(v > 0 for v in throughput)
 
@@ -113,7 +113,7 @@ def test_eval_sends_metrics_and_every_figure_to_the_loggers(logged_run: Path, tm
             "eval.py",
             f"ckpt_path={metrics['best_ckpt']}",
             ALL_LOGGERS,
-            "samples_per_class=2",
+            "figures.samples.samples_per_class=2",
             "print_config=false",
             f"hydra.run.dir={tmp_path}",
         )

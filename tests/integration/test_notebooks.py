@@ -7,28 +7,38 @@ from pathlib import Path
 import nbformat
 import pytest
 import torch
-from tests.helpers import FAST_TRAIN, REPO, compose_config
 from hydra.core.global_hydra import GlobalHydra
 from nbclient import NotebookClient
 
-from pixelcnn.pipeline.train import train
+from pixelcnn.tasks.train import train
+from tests.helpers import FAST_TRAIN, REPO, compose_config
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+
+
+def train_tiny(run_dir: Path, *overrides: str) -> Path:
+    """The best checkpoint of a model trained on digits for a few batches (no final figures)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        metrics = train(compose_config("train", [*FAST_TRAIN, *overrides, "logger=csv", "figures=none"], run_dir))
+    finally:
+        torch.set_num_threads(threads)
+        GlobalHydra.instance().clear()
+    return Path(metrics["best_ckpt"])
 
 
 @pytest.fixture(scope="module")
 def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A class-conditional model on digits, trained for a few batches (every notebook reads this one)."""
-    run_dir = tmp_path_factory.mktemp("notebooks") / "run"
-    overrides = [*FAST_TRAIN, "model=gated_cond", "logger=csv", "final_figures=null"]
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        metrics = train(compose_config("train", overrides, run_dir))
-    finally:
-        torch.set_num_threads(threads)
-        GlobalHydra.instance().clear()
-    return Path(metrics["best_ckpt"])
+    return train_tiny(tmp_path_factory.mktemp("notebooks") / "run", "model=gated_cond")
+
+
+@pytest.fixture(scope="module")
+def tiny_autoencoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A PixelCNN auto-encoder on digits (notebook 03 draws its reconstructions)."""
+    small = ["model=autoencoder", "model.latent_dim=4", "model.encoder.channels=[8,16]"]
+    return train_tiny(tmp_path_factory.mktemp("notebooks") / "autoencoder", *small)
 
 
 def test_the_three_notebooks_are_there() -> None:
@@ -51,10 +61,10 @@ def test_committed_notebook_has_no_outputs(path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_top_to_bottom(
-    path: Path, tiny_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    path: Path, tiny_checkpoint: Path, tiny_autoencoder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PIXELCNN_CKPT", str(tiny_checkpoint))
-    monkeypatch.setenv("PYTHONPATH", str(REPO / "src"))
+    monkeypatch.setenv("PIXELCNN_AE_CKPT", str(tiny_autoencoder))
     monkeypatch.setenv("OMP_NUM_THREADS", "1")  # kernels on a busy 2-core machine: oversubscription costs 10x
     monkeypatch.setenv("MPLBACKEND", "agg")
     notebook = nbformat.read(path, as_version=4)
@@ -65,3 +75,5 @@ def test_notebook_runs_top_to_bottom(
     assert not errors
     text = "".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.outputs)
     assert "Traceback" not in text
+    if path.name == "03_conditioning.ipynb":  # the figures of the class-conditional model and the auto-encoder
+        assert "samples " in text and "figure6 " in text

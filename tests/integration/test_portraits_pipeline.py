@@ -7,15 +7,18 @@ from pathlib import Path
 
 import pytest
 import torch
-from tests.helpers import compose_config, run_cli
 from hydra.core.global_hydra import GlobalHydra
+from PIL import Image
 
 from pixelcnn import load_model
-from pixelcnn.errors import CheckpointError, InputError
-from pixelcnn.pipeline.evaluate import evaluate
-from pixelcnn.pipeline.export import export
-from pixelcnn.pipeline.runtime import user_message
-from pixelcnn.pipeline.train import train
+from pixelcnn.embeddings import TripletEmbedder
+from pixelcnn.errors import InputError
+from pixelcnn.models import EmbeddingConditionalPixelCNN, SpatialConditionalPixelCNN
+from pixelcnn.tasks.errors import user_message
+from pixelcnn.tasks.evaluate import evaluate
+from pixelcnn.tasks.export import export
+from pixelcnn.tasks.train import train
+from tests.helpers import compose_config, run_cli
 
 QUIET = ["~callbacks.rich_progress_bar", "~callbacks.rich_model_summary", "print_config=false"]
 SMALL_TEXTURES = ["data.image_shape=[3,8,8]", "data.patches_per_image=[16,8,8]", "data.batch_size=32"]
@@ -41,23 +44,17 @@ PIXELCNN_FAST = [
     "+trainer.limit_train_batches=2",
     "+trainer.limit_val_batches=1",
     "callbacks.sample_grid.num_samples=2",
-    "final_figures.embedding_rows=1",
-    "final_figures.samples_per_embedding=1",
-    "final_figures.interpolation_steps=2",
-    "final_figures.interpolation_seeds=1",
+    "figures.portraits.embedding_rows=1",
+    "figures.portraits.samples_per_embedding=1",
+    "figures.portraits.interpolation_steps=2",
+    "figures.portraits.interpolation_seeds=1",
     *QUIET,
 ]
 
 
-@pytest.fixture(autouse=True)
-def _torch_threads() -> None:
-    """Overrides conftest's: one thread is much faster for these small tensors (and on a loaded machine)."""
-    torch.set_num_threads(1)
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    torch.set_num_threads(1)
+    torch.set_num_threads(1)  # module fixtures run before conftest's per-test one
     root = tmp_path_factory.mktemp("portraits")
     embedder = train(compose_config("train", EMBEDDER_FAST, root / "embedder"))
     pairs = root / "pairs.pt"
@@ -76,8 +73,8 @@ def test_embedder_experiment_reports_held_out_retrieval(runs: dict) -> None:
         assert key in metrics
     assert 0.0 <= metrics["test/retrieval_acc"] <= 1.0
     assert Path(metrics["best_ckpt"]).is_file()
-    with pytest.raises(CheckpointError, match="not written by a known PixelCNN model"):
-        load_model(metrics["best_ckpt"])
+    embedder = load_model(metrics["best_ckpt"])  # load_model rebuilds the embedder too, not only PixelCNNs
+    assert isinstance(embedder, TripletEmbedder) and not embedder.training
 
 
 def test_export_holds_every_split_of_the_textures(runs: dict) -> None:
@@ -88,12 +85,14 @@ def test_export_holds_every_split_of_the_textures(runs: dict) -> None:
     assert set(content["splits"]["test"]["identities"].tolist()) == {15, 16, 17}  # unseen identities
 
 
-@pytest.mark.parametrize("run, kind", [("pixelcnn", "gated_embed"), ("spatial", "gated_spatial")])
-def test_conditional_pixelcnn_trains_on_the_pairs_and_reloads(runs: dict, run: str, kind: str) -> None:
+@pytest.mark.parametrize(
+    "run, kind", [("pixelcnn", EmbeddingConditionalPixelCNN), ("spatial", SpatialConditionalPixelCNN)]
+)
+def test_conditional_pixelcnn_trains_on_the_pairs_and_reloads(runs: dict, run: str, kind: type) -> None:
     metrics = runs[run]
     assert metrics["val/bpd"] > 0 and metrics["test/bpd"] > 0
     model = load_model(metrics["best_ckpt"])
-    assert model.kind == kind and model.cond_dim == 8 and model.image_shape == (3, 8, 8)
+    assert type(model) is kind and model.cond_dim == 8 and model.image_shape == (3, 8, 8)
     h = torch.load(runs["pairs"], weights_only=True)["splits"]["test"]["h"][:2]
     first = model.sample(2, cond=h, seed=1)
     assert torch.equal(first, model.sample(2, cond=h, seed=1))
@@ -104,13 +103,17 @@ def test_conditional_pixelcnn_trains_on_the_pairs_and_reloads(runs: dict, run: s
 
 
 def test_eval_writes_figure_4_and_5(runs: dict, tmp_path: Path) -> None:
-    overrides = [f"ckpt_path={runs['pixelcnn']['best_ckpt']}", "embedding_rows=2", "samples_per_embedding=2"]
-    overrides += ["interpolation_steps=3", "interpolation_seeds=2", "print_config=false"]
+    overrides = [f"ckpt_path={runs['pixelcnn']['best_ckpt']}", "print_config=false"]
+    overrides += ["figures.portraits.embedding_rows=2", "figures.portraits.samples_per_embedding=2"]
+    overrides += ["figures.portraits.interpolation_steps=3", "figures.portraits.interpolation_seeds=2"]
     metrics = evaluate(compose_config("eval", overrides, tmp_path))
     GlobalHydra.instance().clear()
     assert metrics["test/bpd"] == pytest.approx(runs["pixelcnn"]["test/bpd"], abs=1e-5)
     assert Path(metrics["figures/embedding_samples"]) == tmp_path / "embedding_samples.png"
     assert (tmp_path / "embedding_samples.png").is_file() and (tmp_path / "interpolations.png").is_file()
+    # the figures.portraits overrides reached the figure: 2 rows of image | 2 samples, 2 rows of 3 steps (8x8, border 1)
+    assert Image.open(tmp_path / "embedding_samples.png").size == (3 * 9 + 1, 2 * 9 + 1)
+    assert Image.open(tmp_path / "interpolations.png").size == (3 * 9 + 1, 2 * 9 + 1)
     assert json.loads((tmp_path / "metrics.json").read_text())["figures/interpolations"].endswith("interpolations.png")
 
 

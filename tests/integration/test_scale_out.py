@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-from tests.helpers import FAST_TRAIN, REPO, run_cli
 
 from pixelcnn import load_model
 from pixelcnn.data import DigitsDataModule
 from pixelcnn.errors import PixelCNNError
-from pixelcnn.pipeline.distributed import check_sweep_strategy
-from pixelcnn.pipeline.runtime import trainer_from_config
+from pixelcnn.tasks.distributed import check_sweep_strategy
+from pixelcnn.tasks.runtime import trainer_from_config
+from tests.helpers import FAST_TRAIN, REPO, run_cli
 
 # Full epochs (1300 training images): 21 steps of 64 in one process, 11 per rank with two ranks.
 NODE_TRAIN = [
@@ -30,7 +30,7 @@ NODE_TRAIN = [
     "trainer.devices=1",
     "trainer.num_nodes=2",
     "~callbacks.sample_grid",
-    "final_figures=null",
+    "figures=none",
 ]
 
 
@@ -49,7 +49,6 @@ def two_nodes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]
     for node in (0, 1):
         env = {
             **os.environ,
-            "PYTHONPATH": str(REPO / "src"),
             "MASTER_ADDR": "127.0.0.1",
             "MASTER_PORT": port,
             "NODE_RANK": str(node),
@@ -122,14 +121,16 @@ def set_hydra_mode(mode) -> None:
 def test_multirun_with_script_relaunching_ddp_is_refused(make_config) -> None:
     from hydra.types import RunMode
 
-    trainer = trainer_from_config(make_config("trainer=ddp_cpu"), logger=False, callbacks=[])
-    check_sweep_strategy(trainer)  # a single run may use ddp
+    cfg = make_config("trainer=ddp_cpu")
+    trainer = trainer_from_config(cfg, logger=False, callbacks=[])
+    check_sweep_strategy(trainer, cfg.trainer.strategy)  # a single run may use ddp
     set_hydra_mode(RunMode.MULTIRUN)
     with pytest.raises(PixelCNNError, match=r"multirun \(-m\) cannot use strategy=ddp.*ddp_spawn"):
-        check_sweep_strategy(trainer)
-    spawn = trainer_from_config(make_config("trainer=ddp_cpu", "trainer.strategy=ddp_spawn"), logger=False)
+        check_sweep_strategy(trainer, cfg.trainer.strategy)
+    spawn_cfg = make_config("trainer=ddp_cpu", "trainer.strategy=ddp_spawn")
+    spawn = trainer_from_config(spawn_cfg, logger=False)
     set_hydra_mode(RunMode.MULTIRUN)
-    check_sweep_strategy(spawn)  # what the README recommends for local sweeps passes
+    check_sweep_strategy(spawn, spawn_cfg.trainer.strategy)  # what the README recommends for local sweeps passes
 
 
 @pytest.mark.slow
@@ -142,7 +143,7 @@ def test_optuna_sweep_with_one_wandb_run_per_job(tmp_path: Path) -> None:
         *FAST_TRAIN,
         "trainer.limit_val_batches=1",
         "~callbacks.sample_grid",
-        "final_figures=null",
+        "figures=none",
         "test=false",
         f"hydra.sweep.dir={tmp_path}",
     )

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.helpers import run_cli
 
 from pixelcnn.data import DigitsDataModule
-from pixelcnn.pipeline.train import train
+from pixelcnn.tasks.train import train
+from tests.helpers import FAST_TRAIN, run_cli
 
 
 def histogram_baseline_bpd(dm: DigitsDataModule) -> float:
@@ -33,7 +33,7 @@ def test_short_training_beats_the_histogram_baseline(make_config, tmp_path: Path
         "model.backbone.output_hidden=48",
         "model.backbone.kernel_size=3",
         "model.backbone.first_kernel_size=5",
-        "model.lr=0.003",
+        "model.optimizer.lr=0.003",
         "trainer.max_epochs=3",
         "callbacks.sample_grid.every_n_epochs=3",
         "callbacks.sample_grid.num_samples=4",
@@ -52,8 +52,6 @@ def test_short_training_beats_the_histogram_baseline(make_config, tmp_path: Path
 
 
 def test_hydra_multirun_runs_each_job_in_its_own_folder(tmp_path: Path) -> None:
-    from tests.helpers import FAST_TRAIN
-
     result = run_cli("train.py", "-m", *FAST_TRAIN, "model=gated,gated_cond", f"hydra.sweep.dir={tmp_path}")
     assert result.returncode == 0, result.stderr[-3000:]
     for job in ("0", "1"):

@@ -1,4 +1,4 @@
-"""Training options: bf16 mixed precision, compiling the backbone, EMA of the weights."""
+"""Training options: bf16 mixed precision, compiling the backbone, EMA of the weights (``pixelcnn.callbacks.EMA``)."""
 
 from __future__ import annotations
 
@@ -9,25 +9,18 @@ import hydra
 import pytest
 import pytorch_lightning as pl
 import torch
-from tests.helpers import FAST_TRAIN, TINY_BACKBONE
+from pytorch_lightning.callbacks import ModelCheckpoint
 
 from pixelcnn import load_model
-from pixelcnn.data import DigitsDataModule
-from pixelcnn.ema import EMAWeights
+from pixelcnn.callbacks import EMA
 from pixelcnn.models import ClassConditionalPixelCNN
-from pixelcnn.pipeline.runtime import trainer_from_config
-from pixelcnn.sampling import sample_naive
+from pixelcnn.tasks.runtime import trainer_from_config
+from tests.helpers import FAST_TRAIN, TINY_BACKBONE
+from tests.helpers.averaging import RecordWeights, assert_weights_close, quick_trainer, tiny_digits, warmup_average
 
 
-def tiny_digits() -> DigitsDataModule:
-    return DigitsDataModule(image_shape=[1, 8, 8], num_levels=17, num_classes=10, batch_size=32, seed=0)
-
-
-def quick_trainer(tmp_path: Path, **kwargs) -> pl.Trainer:
-    options = dict(
-        max_steps=3, limit_val_batches=1, logger=False, enable_progress_bar=False, enable_model_summary=False
-    )
-    return pl.Trainer(accelerator="cpu", devices=1, default_root_dir=tmp_path, **{**options, **kwargs})
+def tiny_model(**kwargs) -> ClassConditionalPixelCNN:
+    return ClassConditionalPixelCNN([1, 8, 8], 17, num_classes=10, backbone=TINY_BACKBONE, **kwargs)
 
 
 def test_bf16_mixed_runs_the_backbone_in_bfloat16_on_cpu(make_config) -> None:
@@ -46,10 +39,8 @@ def test_compile_compiles_the_backbone_only_and_keeps_checkpoints_plain(tmp_path
     torch._dynamo.reset()
     counters = torch._dynamo.utils.counters
     frames_before = counters["frames"]["ok"]
-    model = ClassConditionalPixelCNN(
-        [1, 8, 8], 17, 10, backbone=TINY_BACKBONE, compile=True, compile_options={"backend": "eager"}
-    )
-    plain_keys = set(ClassConditionalPixelCNN([1, 8, 8], 17, 10, backbone=TINY_BACKBONE).state_dict())
+    model = tiny_model(compile=True, compile_options={"backend": "eager"})
+    plain_keys = set(tiny_model().state_dict())
     trainer = quick_trainer(tmp_path, max_steps=1, limit_val_batches=0)
     trainer.fit(model, datamodule=tiny_digits())
     assert model.backbone._compiled_call_impl is not None  # torch.compile'd in place
@@ -65,62 +56,80 @@ def test_compile_compiles_the_backbone_only_and_keeps_checkpoints_plain(tmp_path
     torch._dynamo.reset()
 
 
-def test_ema_follows_the_polyak_average_with_warm_up() -> None:
-    network = torch.nn.Linear(2, 1)
-    ema = EMAWeights(network, decay=0.9)
-    start = network.weight.detach().clone()
-    with torch.no_grad():
-        network.weight.fill_(1.0)
-    ema.update(network)  # t=0: d = min(0.9, 1/10) = 0.1
-    expected = 0.1 * start + 0.9 * 1.0
-    assert torch.allclose(ema.shadow.weight, expected)
-    with torch.no_grad():
-        network.weight.fill_(3.0)
-    ema.update(network)  # t=1: d = min(0.9, 2/11)
-    d = 2 / 11
-    assert torch.allclose(ema.shadow.weight, d * expected + (1 - d) * 3.0)
-    assert int(ema.num_updates) == 2 and not ema.shadow.weight.requires_grad
-
-
-def test_ema_weights_are_trained_checkpointed_and_used_for_eval_and_sampling(tmp_path: Path) -> None:
+def test_ema_follows_the_polyak_average_with_warm_up_once_per_optimizer_step(tmp_path: Path) -> None:
     pl.seed_everything(0)
-    model = ClassConditionalPixelCNN([1, 8, 8], 17, 10, backbone=TINY_BACKBONE, lr=0.01, ema_decay=0.5)
-    trainer = quick_trainer(tmp_path, max_steps=4, limit_val_batches=0)
-    trainer.fit(model, datamodule=tiny_digits())
-    assert int(model.ema.num_updates) == 4  # one update per optimizer step
-    optimized = {id(p) for group in trainer.optimizers[0].param_groups for p in group["params"]}
-    assert not optimized & {id(p) for p in model.ema.parameters()}  # the average is not trained itself
-
-    x, y = torch.randint(0, 17, (3, 1, 8, 8)), torch.tensor([0, 4, 9])
-    model.eval()
-    ema_logits = model.ema.shadow["backbone"](x, model.ema.shadow["conditioner"](y))
-    raw_logits = model.backbone(x, model.conditioner(y))
-    assert not torch.allclose(ema_logits, raw_logits, atol=1e-4)  # the average differs from the last weights
-    assert torch.equal(model(x, y), ema_logits)  # eval mode computes with the EMA weights
-    model.train()
-    assert torch.equal(model(x, y), raw_logits)  # training mode with the trained ones
-    model.eval()
-
-    ema_backbone, biases = model.ema.shadow["backbone"], model.ema.shadow["conditioner"](y)
-    assert torch.equal(
-        model.sample(3, cond=y, seed=1), sample_naive(lambda z: ema_backbone(z, biases), 3, (1, 8, 8), 1)
+    model, ema, record = tiny_model(optimizer={"lr": 0.01}), EMA(decay=0.2), RecordWeights()
+    # 8 batches, 2 per optimizer step: 4 optimizer steps, so 4 updates of the average
+    trainer = quick_trainer(
+        tmp_path, max_steps=4, accumulate_grad_batches=2, limit_val_batches=0, callbacks=[ema, record]
     )
+    trainer.fit(model, datamodule=tiny_digits())
+    assert sorted(record.weights) == [1, 2, 3, 4]
+    assert int(ema._average_model.n_averaged) == 4  # one update per optimizer step, not per batch
+    # t=1: d = 2/11 (< 0.2), t=2, 3: d = min(0.2, 3/12), min(0.2, 4/13) = 0.2 (the decay caps the warm-up)
+    expected = warmup_average(None, [record.weights[s] for s in (1, 2, 3, 4)], decay=0.2, t=0)
+    assert_weights_close(model.state_dict(), expected)  # after fit the module holds the average
+    assert not torch.allclose(expected["conditioner.table.weight"], record.weights[4]["conditioner.table.weight"])
 
-    # test bits/dim through Lightning uses the EMA weights too
+    optimized = {id(p) for group in trainer.optimizers[0].param_groups for p in group["params"]}
+    averaged = {id(p) for p in ema._average_model.parameters()}
+    assert averaged and not optimized & averaged  # the average is not trained itself
+
+
+def test_ema_weights_are_checkpointed_and_used_for_eval_and_sampling(tmp_path: Path) -> None:
+    pl.seed_everything(0)
+    model, record = tiny_model(optimizer={"lr": 0.01}), RecordWeights()
+    saver = ModelCheckpoint(dirpath=tmp_path / "ckpt", filename="step{step}", every_n_train_steps=4, save_top_k=-1)
+    trainer = quick_trainer(tmp_path, max_steps=4, limit_val_batches=0, callbacks=[EMA(decay=0.5), record, saver])
+    trainer.fit(model, datamodule=tiny_digits())
+    (path,) = (tmp_path / "ckpt").glob("*.ckpt")
+    checkpoint = torch.load(path, weights_only=True)
+    raw = record.weights[4]
+    averaged = warmup_average(None, [record.weights[s] for s in (1, 2, 3, 4)], decay=0.5, t=0)
+    assert_weights_close(checkpoint["current_model_state"], raw)  # Lightning keeps the raw weights for resuming
+    assert_weights_close(checkpoint["state_dict"], averaged)  # ... and writes the average as the state_dict
+    assert int(checkpoint["averaging_state"]["n_averaged"]) == 4
+
+    loaded = load_model(path)  # load_model gives the EMA model
+    assert_weights_close(loaded.state_dict(), averaged)
+    raw_model = tiny_model().eval()
+    raw_model.load_state_dict(raw)
+    x, y = torch.randint(0, 17, (3, 1, 8, 8)), torch.tensor([0, 4, 9])
+    with torch.no_grad():
+        ema_logits = loaded(x, y)
+        assert not torch.allclose(ema_logits, raw_model(x, y), atol=1e-4)  # the average differs from the last weights
+        model.eval()
+        assert torch.allclose(model(x, y), ema_logits, atol=1e-6)  # after fit the module computes with the average
+    assert torch.equal(loaded.sample(3, cond=y, seed=1), model.sample(3, cond=y, seed=1))
+
+    # test bits/dim through Lightning uses the EMA weights of the checkpoint
     dm = tiny_digits()
     dm.setup()
     test_x, test_y = next(iter(dm.eval_dataloader("test")))
     with torch.no_grad():
-        nll = torch.nn.functional.cross_entropy(
-            model.ema.shadow["backbone"](test_x, model.ema.shadow["conditioner"](test_y)), test_x, reduction="sum"
-        )
-    result = quick_trainer(tmp_path, limit_test_batches=1).test(model, dataloaders=dm.eval_dataloader("test"))
-    assert result[0]["test/bpd"] == pytest.approx(float(nll) / (test_x.numel() * math.log(2)), rel=1e-5)
+        ema_nll = float(loaded.nll(test_x, test_y).sum())
+        raw_nll = float(raw_model.nll(test_x, test_y).sum())
+    assert abs(ema_nll - raw_nll) > 1e-4 * abs(raw_nll)  # the check below can tell them apart
+    result = quick_trainer(tmp_path, limit_test_batches=1).test(loaded, dataloaders=dm.eval_dataloader("test"))
+    assert result[0]["test/bpd"] == pytest.approx(ema_nll / (test_x.numel() * math.log(2)), rel=1e-5)
 
-    path = tmp_path / "ema.ckpt"
-    trainer.save_checkpoint(path)
-    checkpoint = torch.load(path, weights_only=True)
-    assert int(checkpoint["state_dict"]["ema.num_updates"]) == 4
-    assert any(k.startswith("ema.shadow.backbone.") for k in checkpoint["state_dict"])
-    loaded = load_model(path)
-    assert torch.equal(loaded(x, y), ema_logits)  # load_model gives the EMA model
+
+def test_resuming_continues_the_average_where_it_stopped(tmp_path: Path) -> None:
+    pl.seed_everything(0)
+    first, record = RecordWeights(), RecordWeights()
+    saver = ModelCheckpoint(dirpath=tmp_path / "ckpt", filename="step{step}", every_n_train_steps=2, save_top_k=-1)
+    trainer = quick_trainer(tmp_path, max_steps=2, limit_val_batches=0, callbacks=[EMA(decay=0.5), first, saver])
+    trainer.fit(tiny_model(optimizer={"lr": 0.01}), datamodule=tiny_digits())
+    (path,) = (tmp_path / "ckpt").glob("*.ckpt")
+    stopped = torch.load(path, weights_only=True)
+    assert int(stopped["averaging_state"]["n_averaged"]) == 2
+
+    ema, resumed = EMA(decay=0.5), tiny_model(optimizer={"lr": 0.01})
+    trainer = quick_trainer(tmp_path, max_steps=4, limit_val_batches=0, callbacks=[ema, record])
+    trainer.fit(resumed, datamodule=tiny_digits(), ckpt_path=path, weights_only=True)
+    assert sorted(record.weights) == [3, 4] and int(ema._average_model.n_averaged) == 4
+    # the average of step 2 (the checkpoint's state_dict) goes on with updates t=2, 3, not from a fresh copy
+    expected = warmup_average(stopped["state_dict"], [record.weights[3], record.weights[4]], decay=0.5, t=2)
+    assert_weights_close(resumed.state_dict(), expected)
+    restarted = warmup_average(None, [record.weights[3], record.weights[4]], decay=0.5, t=0)
+    assert not torch.allclose(expected["conditioner.table.weight"], restarted["conditioner.table.weight"])

@@ -5,19 +5,14 @@ from __future__ import annotations
 
 import pytest
 import torch
+
+from pixelcnn.autoencoder import ConvEncoder, TimmEncoder
+from pixelcnn.errors import CheckpointError, InputError
+from pixelcnn.figures.grid import levels_to_unit
+from pixelcnn.models import MSEAutoEncoder, PixelCNN, PixelCNNAutoEncoder
 from tests.helpers import TINY_BACKBONE
 
-from pixelcnn.conditioning.encoders import ConvEncoder, TimmEncoder, build_encoder
-from pixelcnn.errors import InputError
-from pixelcnn.models import MSEAutoEncoder, PixelCNN, PixelCNNAutoEncoder
-
-SMALL_ENCODER = {"kind": "conv", "channels": [8, 16]}
-
-
-@pytest.fixture(autouse=True)
-def _torch_threads() -> None:
-    """One thread: these models are tiny, and on a shared 2-core machine a second thread only waits."""
-    torch.set_num_threads(1)
+SMALL_ENCODER = {"channels": [8, 16]}  # keyword arguments of the default encoder, ConvEncoder
 
 
 def tiny_autoencoder(shape: tuple[int, int, int] = (1, 8, 8), levels: int = 17, m: int = 4) -> PixelCNNAutoEncoder:
@@ -48,9 +43,7 @@ def leaks(model: PixelCNNAutoEncoder, x: torch.Tensor, cond: torch.Tensor | None
 
 def test_decoder_is_causal_in_x_for_a_fixed_code() -> None:
     torch.manual_seed(0)
-    model = PixelCNNAutoEncoder(
-        (3, 4, 4), 4, latent_dim=3, encoder={"kind": "conv", "channels": [4]}, backbone=TINY_BACKBONE
-    ).double()
+    model = PixelCNNAutoEncoder((3, 4, 4), 4, latent_dim=3, encoder={"channels": [4]}, backbone=TINY_BACKBONE).double()
     for param in model.parameters():  # large random weights (V included) so no influence hides in a tiny number
         torch.nn.init.normal_(param, std=0.5)
     model.eval()
@@ -65,7 +58,7 @@ def test_decoder_is_causal_in_x_for_a_fixed_code() -> None:
 
 def test_untrained_autoencoder_is_the_unconditional_model() -> None:
     torch.manual_seed(3)
-    plain = PixelCNN((1, 8, 8), 17, TINY_BACKBONE)
+    plain = PixelCNN((1, 8, 8), 17, backbone=TINY_BACKBONE)
     torch.manual_seed(3)
     model = tiny_autoencoder()
     x = torch.randint(0, 17, (5, 1, 8, 8))
@@ -111,7 +104,14 @@ def test_cond_is_images_to_encode_or_codes() -> None:
 
 def test_timm_encoder_gives_a_code_and_learns() -> None:
     torch.manual_seed(0)
-    encoder = build_encoder({"kind": "timm", "model_name": "resnet10t"}, (3, 16, 16), 256, 6)
+    model = PixelCNNAutoEncoder(
+        (3, 16, 16),
+        256,
+        latent_dim=6,
+        encoder={"_target_": "pixelcnn.autoencoder.TimmEncoder", "model_name": "resnet10t"},
+        backbone=TINY_BACKBONE,
+    )
+    encoder = model.encoder
     assert isinstance(encoder, TimmEncoder)
     h = encoder(torch.randint(0, 256, (4, 3, 16, 16)))
     assert h.shape == (4, 6)
@@ -122,12 +122,14 @@ def test_timm_encoder_gives_a_code_and_learns() -> None:
 def test_encoder_config_errors_say_what_to_fix() -> None:
     with pytest.raises(InputError, match="multiples of 16"):
         ConvEncoder((1, 8, 8), 17, 4, channels=[4, 4, 4, 4])
-    with pytest.raises(InputError, match="unknown encoder kind 'mlp'"):
-        build_encoder({"kind": "mlp"}, (1, 8, 8), 17, 4)
+    with pytest.raises(CheckpointError, match=r"encoder\._target_ = 'pixelcnn\.autoencoder\.MLPEncoder'"):
+        PixelCNNAutoEncoder(
+            (1, 8, 8), 17, 4, encoder={"_target_": "pixelcnn.autoencoder.MLPEncoder"}, backbone=TINY_BACKBONE
+        )
     with pytest.raises(InputError, match="latent_dim"):
-        build_encoder(SMALL_ENCODER, (1, 8, 8), 17, 1)
+        PixelCNNAutoEncoder((1, 8, 8), 17, 1, encoder=SMALL_ENCODER, backbone=TINY_BACKBONE)
     with pytest.raises(InputError, match="timm has no model"):
-        build_encoder({"kind": "timm", "model_name": "no_such_net"}, (1, 8, 8), 17, 4)
+        TimmEncoder((1, 8, 8), 17, 4, model_name="no_such_net")
 
 
 def test_mse_autoencoder_reconstructs_and_learns() -> None:
@@ -136,7 +138,7 @@ def test_mse_autoencoder_reconstructs_and_learns() -> None:
     x = torch.randint(0, 256, (16, 3, 1, 1)).expand(16, 3, 8, 8)  # one random colour per image: 3 numbers to code
     recon = model.reconstruct(x)
     assert recon.shape == x.shape and recon.dtype == torch.long and 0 <= recon.min() and recon.max() <= 255
-    target = model.to_unit(x)
+    target = levels_to_unit(x, 256)  # the [0, 1] scale the MSE is computed in
     code_free = float((target - target.mean(0)).pow(2).mean())  # the best MSE of a decoder that ignores h
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
     for _ in range(120):
@@ -150,29 +152,34 @@ def test_mse_autoencoder_reconstructs_and_learns() -> None:
 
 
 @pytest.mark.parametrize(
-    ("experiment", "target", "data", "m"),
+    ("experiment", "target", "data"),
     [
-        ("autoencoder_patches_m10", "PixelCNNAutoEncoder", "PatchesDataModule", 10),
-        ("autoencoder_patches_m100", "PixelCNNAutoEncoder", "PatchesDataModule", 100),
-        ("autoencoder_imagenet32_m10", "PixelCNNAutoEncoder", "ImageNetDataModule", 10),
-        ("autoencoder_imagenet32_m100", "PixelCNNAutoEncoder", "ImageNetDataModule", 100),
-        ("mse_autoencoder_patches_m10", "MSEAutoEncoder", "PatchesDataModule", 10),
-        ("mse_autoencoder_patches_m100", "MSEAutoEncoder", "PatchesDataModule", 100),
-        ("mse_autoencoder_imagenet32_m10", "MSEAutoEncoder", "ImageNetDataModule", 10),
-        ("mse_autoencoder_imagenet32_m100", "MSEAutoEncoder", "ImageNetDataModule", 100),
+        ("autoencoder_patches", "PixelCNNAutoEncoder", "PatchesDataModule"),
+        ("autoencoder_imagenet32", "PixelCNNAutoEncoder", "ImageNetDataModule"),
+        ("mse_autoencoder_patches", "MSEAutoEncoder", "PatchesDataModule"),
+        ("mse_autoencoder_imagenet32", "MSEAutoEncoder", "ImageNetDataModule"),
     ],
 )
+@pytest.mark.parametrize("m", [10, 100])
 def test_experiment_configs(make_config, experiment: str, target: str, data: str, m: int) -> None:
-    cfg = make_config(f"experiment={experiment}")
+    """The paper's two bottleneck sizes: m = 10 is the experiments' default, m = 100 one override away."""
+    overrides = [f"experiment={experiment}"] + ([] if m == 10 else [f"model.latent_dim={m}"])
+    cfg = make_config(*overrides)
     assert cfg.model._target_ == f"pixelcnn.models.{target}" and cfg.data._target_.endswith(data)
-    assert cfg.model.latent_dim == m and cfg.model.encoder.kind == "conv" and cfg.task_name == experiment
+    assert cfg.model.latent_dim == m and cfg.model.encoder._target_ == "pixelcnn.autoencoder.ConvEncoder"
+    assert cfg.task_name == experiment
     metric = "val/mse" if target == "MSEAutoEncoder" else "val/bpd"
     assert cfg.callbacks.model_checkpoint.monitor == metric and cfg.optimized_metric == metric
 
 
 def test_encoder_is_chosen_in_config(make_config) -> None:
     cfg = make_config("model=autoencoder", "model/encoder=timm", "model.latent_dim=4")
-    assert dict(cfg.model.encoder) == {"kind": "timm", "model_name": "resnet18", "pretrained": False}
+    assert dict(cfg.model.encoder) == {
+        "_target_": "pixelcnn.autoencoder.TimmEncoder",
+        "_partial_": True,
+        "model_name": "resnet18",
+        "pretrained": False,
+    }
     cfg = make_config("model=mse_autoencoder", "model/encoder=timm", "model.encoder.model_name=resnet10t")
     from hydra.utils import instantiate
 

@@ -6,10 +6,10 @@ import math
 
 import pytest
 import torch
-from tests.helpers import TINY_BACKBONE
 
 from pixelcnn.metrics import BitsPerDim, nats_to_bits_per_dim
 from pixelcnn.models import PixelCNN
+from tests.helpers import TINY_BACKBONE
 
 
 def uniform_model(image_shape: list[int], levels: int) -> PixelCNN:

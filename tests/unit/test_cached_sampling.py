@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import pytest
 import torch
-from tests.helpers import TINY_BACKBONE
 
 from pixelcnn.conditioning import VectorConditioner
+from pixelcnn.figures import SampleGrid, draw_figures
 from pixelcnn.models import ClassConditionalPixelCNN, PixelCNN
-from pixelcnn.models.base import sampling_options
 from pixelcnn.nn import GatedPixelCNN
-from pixelcnn.nn.generation_cache import GenerationCache
 from pixelcnn.sampling import SamplingStats, sample_cached, sample_naive
+from pixelcnn.sampling.cache import GenerationCache
+from tests.helpers import TINY_BACKBONE
 
 HEIGHT, WIDTH = 4, 5  # not square, so a swapped height and width would show
-
-
-@pytest.fixture(autouse=True)
-def _torch_threads() -> None:
-    """One thread: these tiny ops only lose from a second one on a busy machine."""
-    torch.set_num_threads(1)
 
 
 def random_backbone(channels: int, kernel: int, first_kernel: int, layers: int, levels: int = 9) -> GatedPixelCNN:
@@ -42,7 +36,7 @@ def biases_of(kind: str, backbone: GatedPixelCNN, n: int) -> list[torch.Tensor] 
     if kind == "none":
         return None
     if kind == "vector":
-        conditioner = VectorConditioner(5, layers, channels)
+        conditioner = VectorConditioner(layers, channels, cond_dim=5)
         return conditioner(torch.randn(n, 5, generator=generator))
     shape = {"map": (HEIGHT, WIDTH), "rows": (HEIGHT, 1), "cols": (1, WIDTH)}[kind]
     return [torch.randn(n, channels, *shape, generator=generator) for _ in range(layers)]
@@ -161,11 +155,29 @@ def test_on_row_is_called_once_per_row() -> None:
     assert rows == [0, 1, 2, 3, 0, 1, 2, 3]
 
 
-def test_eval_figures_take_the_sampling_options_of_the_eval_config(tmp_path) -> None:
+def test_figures_take_the_sampling_options_of_the_sampling_config(make_config, tmp_path) -> None:
+    """The ``sampling`` group (fast, batch_size, progress) reaches model.sample when figures are drawn; the images
+    do not depend on it (tests above)."""
+    from hydra.utils import instantiate
+
     torch.manual_seed(0)
     model = PixelCNN((1, 4, 4), 5, backbone=TINY_BACKBONE)
-    options = {"num_samples": 3, "seed": 2, "fast_sampling": False, "sample_batch_size": 2, "sample_progress": False}
-    assert sampling_options(options) == {"fast": False, "batch_size": 2, "progress": False}
-    assert sampling_options({}) == {"fast": True, "batch_size": None, "progress": False}
-    figures = model.eval_figures(None, tmp_path, options)
-    assert figures["samples"].is_file()
+    cfg = make_config("sampling.fast=false", "sampling.batch_size=2", "sampling.progress=false", name="eval")
+    sampling = dict(cfg.sampling)
+    assert sampling == {"fast": False, "batch_size": 2, "progress": False}
+    assert dict(make_config(name="eval").sampling) == {"fast": True, "batch_size": None, "progress": True}
+    calls: list[dict] = []
+    original = PixelCNN.sample
+
+    def recorded(self, n, **kwargs):
+        calls.append(kwargs)
+        return original(self, n, **kwargs)
+
+    figures = [SampleGrid(num_samples=3, seed=2)]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(PixelCNN, "sample", recorded)
+        paths = draw_figures(figures, model, None, tmp_path, sampling)
+    assert paths["samples"].is_file()
+    assert calls == [{"seed": 2, **sampling}]
+    configured = instantiate(cfg.figures.samples)
+    assert isinstance(configured, SampleGrid) and configured.seed == cfg.seed

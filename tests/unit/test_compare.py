@@ -1,4 +1,4 @@
-"""python -m pixelcnn.compare: curves of several runs from their CSV logs, exact summaries and clear errors."""
+"""python -m pixelcnn.analysis.compare: curves of several runs from their CSV logs, exact summaries and clear errors."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pixelcnn.compare import CompareError, compare, main, read_curves
+from pixelcnn.analysis.compare import CompareError, compare, main, read_curves
 
 # The shape Lightning's CSVLogger writes: epoch-level train/val rows, a step-only lr row, a final test row.
 LOG = """epoch,step,test/bpd,train/bpd,train/lr,val/bpd

@@ -2,25 +2,67 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import hydra
 import pytest
 
 from pixelcnn.models import PixelCNN
+from tests.helpers import CONF
 
-CONF = Path(__file__).resolve().parents[1] / "conf"
+# (group, the model preset whose defaults list holds it): a model/<group> option overrides that preset's choice
+MODEL_GROUPS = [
+    ("model/backbone", "gated"),
+    ("model/conditioner", "gated_cond"),
+    ("model/encoder", "autoencoder"),
+    ("model/optimizer", "gated"),
+    ("model/scheduler", "gated"),
+]
 
 
 def options(group: str) -> list[str]:
-    return sorted(p.stem for p in (CONF / group).glob("*.yaml"))
+    found = sorted(p.stem for p in (CONF / group).glob("*.yaml"))
+    assert found, f"no options in conf/{group}"  # a wrong CONF path must not make the tests below pass vacuously
+    return found
 
 
-@pytest.mark.parametrize("group", ["data", "model", "trainer", "logger", "callbacks", "debug", "experiment"])
+def test_option_lists_of_the_redesigned_groups() -> None:
+    assert {"autoencoder_patches", "autoencoder_imagenet32", "mse_autoencoder_patches"} <= set(options("experiment"))
+    assert not [name for name in options("experiment") if name.endswith(("_m10", "_m100"))]  # m is model.latent_dim
+    assert {"default", "small", "medium", "paper"} <= set(options("model/backbone"))
+    assert set(options("model/conditioner")) == {"class", "vector", "spatial"}
+    assert set(options("model/encoder")) == {"conv", "timm"}
+    assert "ema" in options("callbacks")
+
+
+@pytest.mark.parametrize(
+    "group", ["data", "model", "trainer", "logger", "callbacks", "debug", "experiment", "figures", "sampling"]
+)
 def test_every_option_of_a_group_composes(make_config, group: str) -> None:
     for option in options(group):
         cfg = make_config(f"{group}={option}")
         assert cfg.data.image_shape and cfg.model._target_
+
+
+@pytest.mark.parametrize(("group", "model"), MODEL_GROUPS)
+def test_every_option_of_a_model_part_group_composes(make_config, group: str, model: str) -> None:
+    part = group.split("/")[1]
+    for option in options(group):
+        cfg = make_config(f"model={model}", f"{group}={option}")
+        assert cfg.model[part]._target_ and cfg.model[part]._partial_
+
+
+@pytest.mark.parametrize("group", ["figures", "sampling"])
+def test_every_eval_option_composes(make_config, group: str) -> None:
+    for option in options(group):
+        cfg = make_config(f"{group}={option}", "ckpt_path=x.ckpt", name="eval")
+        assert group in cfg
+
+
+def test_every_backbone_option_instantiates(make_config) -> None:
+    for option in options("model/backbone"):
+        cfg = make_config("model=gated", f"model/backbone={option}")
+        model = hydra.utils.instantiate(cfg.model, _convert_="all")
+        assert model.backbone.num_layers == cfg.model.backbone.num_layers
+        assert model.backbone.hidden_channels == cfg.model.backbone.hidden_channels
 
 
 def test_data_and_model_configs_instantiate(make_config) -> None:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.helpers import run_cli
 
 from pixelcnn.data import CIFAR10DataModule, DigitsDataModule, ImageNetDataModule, MNISTDataModule, PatchesDataModule
 from pixelcnn.errors import DataNotFoundError, DataValidationError
+from tests.helpers import run_cli
 
 
 def all_items(dataset) -> tuple[np.ndarray, np.ndarray]:

@@ -16,14 +16,10 @@ from pixelcnn.data.celeba import crop_and_resize
 from pixelcnn.embeddings import TripletEmbedder, batch_hard_triplet_loss, load_embedder, retrieval_accuracy
 from pixelcnn.embeddings.export import export_pairs
 from pixelcnn.errors import CheckpointError, DataNotFoundError, DataValidationError, InputError
+from pixelcnn.models import PixelCNN
+from tests.helpers import TINY_BACKBONE
 
 IMAGE_SHAPE = [3, 16, 16]
-
-
-@pytest.fixture(autouse=True)
-def _torch_threads() -> None:
-    """Overrides conftest's: one thread is much faster for these small tensors (and on a loaded machine)."""
-    torch.set_num_threads(1)
 
 
 def test_batch_hard_triplet_loss_and_retrieval_by_hand() -> None:
@@ -69,13 +65,20 @@ def split_tensors(datamodule: TexturesDataModule, split: str) -> tuple[torch.Ten
     return torch.stack([dataset[i][0] for i in range(len(dataset))]), torch.from_numpy(dataset.labels)
 
 
+def centroid_accuracy(embeddings: torch.Tensor, identities: torch.Tensor) -> float:
+    """Fraction of items whose nearest identity centroid (mean embedding of an identity) is their own."""
+    ids = identities.unique()
+    centroids = torch.stack([embeddings[identities == k].mean(0) for k in ids])
+    return (ids[torch.cdist(embeddings, centroids).argmin(1)] == identities).float().mean().item()
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> dict:
     torch.set_num_threads(1)
     datamodule = textures()
     datamodule.setup()
     pl.seed_everything(0)
-    embedder = TripletEmbedder(IMAGE_SHAPE, 256, backbone_name="test_resnet", embedding_dim=16, lr=3e-3)
+    embedder = TripletEmbedder(IMAGE_SHAPE, 256, backbone_name="test_resnet", embedding_dim=16, optimizer={"lr": 3e-3})
     x_val, y_val = split_tensors(datamodule, "val")
     before = embedder.embed(x_val)
     losses: list[float] = []
@@ -113,15 +116,14 @@ def test_triplet_loss_falls_and_held_out_identities_are_retrieved(trained: dict)
     assert np.mean(losses[-8:]) < 0.6 * np.mean(losses[:8])
     x_val, y_val = split_tensors(trained["datamodule"], "val")  # identities never seen in training
     after = trained["embedder"].embed(x_val)
-    margin = trained["embedder"].hparams.margin
-    assert batch_hard_triplet_loss(after, y_val, margin) < batch_hard_triplet_loss(trained["before"], y_val, margin)
+    # training moves held-out identities towards their own centroid (a random-init net already separates textures
+    # fairly well; the val split's batch-hard loss, set by its few hardest pairs, moves by about 1% either way, so
+    # a rounding-level change of the input scale flipped it: it is not a measure of learning here)
+    assert centroid_accuracy(after, y_val) > centroid_accuracy(trained["before"], y_val)
     accuracy, chance = retrieval_accuracy(after, y_val)
     assert chance == pytest.approx(31 / 95)
     assert accuracy > chance + 0.3
-    # the nearest identity centroid (of the other held-out items) is the item's own for most items too
-    centroids = torch.stack([after[y_val == k].mean(0) for k in (6, 7, 8)])
-    centroid_accuracy = (torch.cdist(after, centroids).argmin(1) + 6 == y_val).float().mean().item()
-    assert centroid_accuracy > 0.6
+    assert centroid_accuracy(after, y_val) > 0.6  # the nearest identity centroid is the item's own for most items
     metrics = trained["metrics"]  # logged by the module over the whole val split
     assert float(metrics["val/retrieval_acc"]) == pytest.approx(accuracy, abs=1e-6)
     assert float(metrics["val/retrieval_chance"]) == pytest.approx(chance, abs=1e-6)
@@ -161,7 +163,10 @@ def test_embedder_errors_are_one_line(trained: dict) -> None:
 
 
 def test_load_embedder_refuses_a_pixelcnn_checkpoint(tmp_path: Path) -> None:
-    torch.save({"state_dict": {}, "pixelcnn_kind": "gated"}, tmp_path / "pixelcnn.ckpt")
+    model = PixelCNN([1, 4, 4], 3, backbone=TINY_BACKBONE)
+    checkpoint = {"state_dict": model.state_dict(), "hyper_parameters": dict(model.hparams)}
+    model.on_save_checkpoint(checkpoint)  # names the model class, as Lightning's checkpoints do
+    torch.save(checkpoint, tmp_path / "pixelcnn.ckpt")
     with pytest.raises(CheckpointError, match="not an embedder checkpoint"):
         load_embedder(tmp_path / "pixelcnn.ckpt")
 

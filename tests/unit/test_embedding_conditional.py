@@ -7,25 +7,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from tests.helpers import TINY_BACKBONE
 from PIL import Image
 
 from pixelcnn.data import EmbeddingPairsDataModule
 from pixelcnn.errors import DataNotFoundError, DataValidationError, InputError
-from pixelcnn.models import MODEL_KINDS, EmbeddingConditionalPixelCNN, SpatialConditionalPixelCNN
+from pixelcnn.figures import Portraits, interpolation_strips
+from pixelcnn.models import EmbeddingConditionalPixelCNN, SpatialConditionalPixelCNN
+from tests.helpers import TINY_BACKBONE
 
 COND_DIM = 6
-
-
-@pytest.fixture(autouse=True)
-def _torch_threads() -> None:
-    """Overrides conftest's: one thread is much faster for these tiny tensors (and on a loaded machine)."""
-    torch.set_num_threads(1)
+MODEL_KINDS = {"gated_embed": EmbeddingConditionalPixelCNN, "gated_spatial": SpatialConditionalPixelCNN}
 
 
 def make_model(kind: str, image_shape=(3, 5, 7), num_levels: int = 4, seed: int = 0):
     torch.manual_seed(seed)
-    model = MODEL_KINDS[kind](list(image_shape), num_levels, COND_DIM, TINY_BACKBONE)
+    model = MODEL_KINDS[kind](list(image_shape), num_levels, cond_dim=COND_DIM, backbone=TINY_BACKBONE)
     return model.eval()
 
 
@@ -39,8 +35,8 @@ def test_wrong_embedding_dimension_is_refused_with_the_expected_shape(kind: str)
         model(x)
     with pytest.raises(InputError, match="FloatTensor"):
         model(x, torch.zeros(2, COND_DIM, dtype=torch.long))
-    with pytest.raises(InputError, match="data.cond_dim is None"):
-        MODEL_KINDS[kind]([3, 5, 7], 4, None, TINY_BACKBONE)
+    with pytest.raises(InputError, match="cond_dim is None; use data=embeddings"):
+        MODEL_KINDS[kind]([3, 5, 7], 4, cond_dim=None, backbone=TINY_BACKBONE)
 
 
 def test_spatial_map_has_the_image_size_and_varies_over_it() -> None:
@@ -89,7 +85,7 @@ def test_interpolation_rows_share_their_seed(kind: str) -> None:
     model = make_model(kind, image_shape=(1, 4, 4), num_levels=3)
     h_a, h_b = torch.randn(COND_DIM) * 3, torch.randn(COND_DIM) * 3
     steps, seeds = 4, [7, 8]
-    strips = model.interpolation_strips(h_a, h_b, steps, seeds).view(len(seeds), steps, 1, 4, 4)
+    strips = interpolation_strips(model, h_a, h_b, steps, seeds).view(len(seeds), steps, 1, 4, 4)
     for row, seed in enumerate(seeds):
         assert torch.equal(strips[row, 0], model.sample(1, cond=h_a[None], seed=seed)[0])
         assert torch.equal(strips[row, -1], model.sample(1, cond=h_b[None], seed=seed)[0])
@@ -139,12 +135,15 @@ def test_pairs_file_is_read_and_checked(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("cls", [EmbeddingConditionalPixelCNN, SpatialConditionalPixelCNN])
-def test_eval_figures_show_the_held_out_image_then_its_samples(cls, tmp_path: Path) -> None:
+def test_portraits_show_the_held_out_image_then_its_samples(cls, tmp_path: Path) -> None:
     datamodule = pairs_module(write_pairs(tmp_path / "pairs.pt"))
     torch.manual_seed(0)
-    model = cls([1, 4, 4], 3, COND_DIM, TINY_BACKBONE).eval()
-    options = {"seed": 3, "embedding_rows": 2, "samples_per_embedding": 3, "interpolation_steps": 5}
-    figures = model.eval_figures(datamodule, tmp_path / "figs", {**options, "interpolation_seeds": 2})
+    model = cls([1, 4, 4], 3, cond_dim=COND_DIM, backbone=TINY_BACKBONE).eval()
+    portraits = Portraits(
+        embedding_rows=2, samples_per_embedding=3, interpolation_steps=5, interpolation_seeds=2, seed=3
+    )
+    assert portraits.applies_to(model)
+    figures = portraits.draw(model, datamodule, tmp_path / "figs", {})
     assert set(figures) == {"embedding_samples", "interpolations"}
     # grid of 4x4 images with a 1-pixel border: width = n * 5 + 1
     assert Image.open(figures["embedding_samples"]).size == ((1 + 3) * 5 + 1, 2 * 5 + 1)

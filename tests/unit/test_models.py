@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from tests.helpers import TINY_BACKBONE
 
 from pixelcnn.errors import InputError
 from pixelcnn.models import ClassConditionalPixelCNN, PixelCNN
+from tests.helpers import TINY_BACKBONE
 
 
 @pytest.fixture
@@ -86,7 +86,7 @@ def test_samples_follow_the_model_distribution() -> None:
         (torch.zeros(2, 1, 6, 5, dtype=torch.long), torch.tensor([0, 1]), r"shape \(2, 1, 6, 5\).*\(B, 3, 6, 5\)"),
         (torch.zeros(2, 3, 5, 6, dtype=torch.long), torch.tensor([0, 1]), r"\(B, 3, 6, 5\)"),
         (torch.zeros(2, 3, 6, 5), torch.tensor([0, 1]), "LongTensor"),
-        (torch.full((2, 3, 6, 5), 8), torch.tensor([0, 1]), r"levels in \[8, 8\].*8 levels"),
+        (torch.full((2, 3, 6, 5), 8), torch.tensor([0, 1]), r"\[8, 8\].*8 levels"),
         (torch.zeros(2, 3, 6, 5, dtype=torch.long), None, "class-conditional: pass cond"),
         (torch.zeros(2, 3, 6, 5, dtype=torch.long), torch.tensor([0]), r"\(2,\) of class ids"),
         (torch.zeros(2, 3, 6, 5, dtype=torch.long), torch.tensor([0, 4]), r"class ids must lie in \[0, 4\)"),

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import torch
-from tests.helpers import TINY_BACKBONE
 
+from pixelcnn.analysis.plain import PlainPixelCNN
+from pixelcnn.analysis.receptive_field import causal_past, influence_map
 from pixelcnn.nn.backbone import GatedPixelCNN
-from pixelcnn.nn.plain import PlainPixelCNN
-from pixelcnn.receptive_field import causal_past, influence_map
+from tests.helpers import TINY_BACKBONE
 
 SHAPE = (1, 8, 8)
 PIXEL = (5, 3)

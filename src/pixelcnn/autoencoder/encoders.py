@@ -11,12 +11,14 @@ backbone (``pretrained=False`` by default, so nothing is downloaded).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from pixelcnn.autoencoder.timm_net import create_timm_model
+from pixelcnn.checkpoints.registry import as_factory, factory_spec
 from pixelcnn.errors import InputError
 from pixelcnn.nn.scale import levels_to_signed
 
@@ -95,3 +97,9 @@ class TimmEncoder(nn.Module):
         """x (B,C,H,W) levels -> h (B, latent_dim)."""
         dtype = next(self.net.parameters()).dtype
         return normalize_code(self.net(levels_to_signed(x, self.num_levels, dtype)))
+
+
+def build_encoder(spec: Any, image_shape: Sequence[int], num_levels: int, latent_dim: int) -> tuple[nn.Module, dict]:
+    """The encoder ``spec`` describes (None: ``ConvEncoder``; a partial, class or config) and its stored config."""
+    factory = as_factory(spec, ConvEncoder, "encoder")
+    return factory(image_shape=image_shape, num_levels=num_levels, latent_dim=latent_dim), factory_spec(factory)

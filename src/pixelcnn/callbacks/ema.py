@@ -1,4 +1,4 @@
-"""Polyak averaging through Lightning's own ``EMAWeightAveraging``, with a warm-up of the decay.
+"""Polyak averaging through Lightning's own ``WeightAveraging`` callback, with a warm-up of the decay.
 
 Lightning swaps the averaged weights in for validation, copies them into the model when training ends, and writes
 them as the checkpoint's ``state_dict`` (the raw weights go to ``current_model_state`` and come back on resume). So
@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from pytorch_lightning.callbacks import EMAWeightAveraging
+from pytorch_lightning.callbacks import WeightAveraging
+from torch.optim.swa_utils import get_ema_avg_fn
 
 from pixelcnn.errors import InputError
 
@@ -28,16 +29,17 @@ def warmup_ema(decay: float) -> Any:
     return average
 
 
-class EMA(EMAWeightAveraging):
-    """``callbacks=[default,ema]`` (``conf/callbacks/ema.yaml``): an exponential moving average of every weight.
+class EMA(WeightAveraging):
+    """``callbacks=[default,ema]`` (``conf/callbacks/ema.yaml``): an exponential moving average of every weight,
+    updated after every optimizer step (what Lightning's ``EMAWeightAveraging`` does, plus the warm-up).
 
-    ``decay`` in (0, 1), e.g. 0.9995; ``warmup``: ramp the decay up as ``(1+t)/(10+t)`` (on by default).
+    ``decay`` in (0, 1), e.g. 0.9995; ``warmup``: ramp the decay up as ``(1+t)/(10+t)`` (on by default). Other
+    keyword arguments go to ``WeightAveraging`` (e.g. ``device="cpu"`` to keep the average off the GPU).
     """
 
     def __init__(self, decay: float = 0.9995, warmup: bool = True, **kwargs: Any) -> None:
         if not 0.0 < float(decay) < 1.0:
             raise InputError(f"the EMA decay must lie in (0, 1), e.g. 0.9995; got {decay}")
-        super().__init__(decay=float(decay), **kwargs)
         self.decay = float(decay)
-        if warmup:
-            self._kwargs["avg_fn"] = warmup_ema(self.decay)
+        average = warmup_ema(self.decay) if warmup else get_ema_avg_fn(self.decay)
+        super().__init__(avg_fn=average, **kwargs)

@@ -28,8 +28,8 @@ class StopOnNonFiniteLoss(pl.Callback):
         value = loss.detach().float().flatten()[0].item()
         raise NonFiniteLossError(
             f"the training loss is {value} at global step {trainer.global_step} (epoch {trainer.current_epoch}); "
-            f"training stopped before this step was applied, {last_checkpoint_note(trainer)}; lower model.lr, set "
-            "trainer.gradient_clip_val=1.0 or check the data, then resume with ckpt_path=last"
+            f"training stopped before this step was applied, {last_checkpoint_note(trainer)}; lower "
+            "model.optimizer.lr, set trainer.gradient_clip_val=1.0 or check the data, then resume with ckpt_path=last"
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from lightning_fabric.plugins.io.torch_io import TorchCheckpointIO
+from pytorch_lightning.plugins import TorchCheckpointIO
 
 from pixelcnn.checkpoints.atomic import write_atomically
 

@@ -74,10 +74,13 @@ def factory_spec(factory: Any) -> dict[str, Any] | None:
     if factory is None:
         return None
     if isinstance(factory, functools.partial):
-        if factory.args:
-            raise TypeError(f"pass keyword arguments only to {qualified_name(factory.func)}")
-        keywords = OmegaConf.to_container(OmegaConf.create(dict(factory.keywords)), resolve=True)
-        return {"_target_": qualified_name(factory.func), "_partial_": True, **keywords}
+        func, bound = factory, {}
+        while isinstance(func, functools.partial):  # a partial of a partial (Hydra's partials are not flattened)
+            if func.args:
+                raise TypeError(f"pass keyword arguments only to {func.func!r}")
+            bound, func = {**func.keywords, **bound}, func.func
+        keywords = OmegaConf.to_container(OmegaConf.create(bound), resolve=True)
+        return {"_target_": qualified_name(func), "_partial_": True, **keywords}
     if isinstance(factory, type):
         return {"_target_": qualified_name(factory), "_partial_": True}
     raise TypeError(f"expected a class, a functools.partial or a config mapping, got {type(factory).__name__}")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
 from pixelcnn.conditioning.base import Conditioner
-from pixelcnn.errors import InputError
+from pixelcnn.errors import InputError, check_range
 
 
 class ClassConditioner(Conditioner):
@@ -16,9 +18,9 @@ class ClassConditioner(Conditioner):
         self,
         num_layers: int,
         cond_channels: int,
-        image_size: tuple[int, int] | None = None,
         *,
         num_classes: int | None = None,
+        **unused: Any,  # image_size: a class bias is the same at every pixel
     ) -> None:
         super().__init__(num_layers, cond_channels)
         if not num_classes or int(num_classes) < 1:
@@ -41,10 +43,7 @@ class ClassConditioner(Conditioner):
                 f"cond must be a LongTensor ({batch_size},) of class ids in [0, {self.num_classes}), "
                 f"got shape {tuple(cond.shape)}"
             )
-        if cond.numel() and (int(cond.min()) < 0 or int(cond.max()) >= self.num_classes):
-            raise InputError(
-                f"class ids must lie in [0, {self.num_classes}), got [{int(cond.min())}, {int(cond.max())}]"
-            )
+        check_range(cond, self.num_classes, "class ids")
         return cond
 
     def forward(self, cond: torch.Tensor) -> list[torch.Tensor]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -45,10 +47,10 @@ class VectorConditioner(Conditioner):
         self,
         num_layers: int,
         cond_channels: int,
-        image_size: tuple[int, int] | None = None,
         *,
         cond_dim: int | None = None,
         zero_init: bool = False,
+        **unused: Any,  # image_size: V^T h is the same at every pixel
     ) -> None:
         super().__init__(num_layers, cond_channels)
         self.cond_dim = check_cond_dim(cond_dim)

@@ -19,9 +19,7 @@ class Figure:
     def applies_to(self, model: torch.nn.Module) -> bool:
         raise NotImplementedError
 
-    def draw(
-        self, model: torch.nn.Module, datamodule: Any, folder: Path, sampling: SamplingOptions
-    ) -> dict[str, Path]:
+    def draw(self, model: torch.nn.Module, datamodule: Any, folder: Path, sampling: SamplingOptions) -> dict[str, Path]:
         raise NotImplementedError
 
 

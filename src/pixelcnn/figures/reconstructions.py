@@ -67,8 +67,9 @@ class Reconstructions(Figure):
     def draw(self, model: Any, datamodule: Any, folder: Path, sampling: SamplingOptions) -> dict[str, Path]:
         originals = reference_images(datamodule, self.rows).to(model.device)
         if isinstance(model, MSEAutoEncoder):
-            path = save_reconstruction_rows([originals, model.reconstruct(originals)], model.num_levels,
-                                            folder / "reconstructions.png")
+            path = save_reconstruction_rows(
+                [originals, model.reconstruct(originals)], model.num_levels, folder / "reconstructions.png"
+            )
             return {"reconstructions": path}
         columns = [originals]
         if self.mse_ckpt:

@@ -9,11 +9,9 @@ from typing import Any
 
 import torch
 
-from pixelcnn.autoencoder.encoders import ConvEncoder
-from pixelcnn.checkpoints.registry import as_factory, factory_spec
+from pixelcnn.autoencoder.encoders import build_encoder
 from pixelcnn.conditioning.vector import VectorConditioner
 from pixelcnn.errors import InputError
-from pixelcnn.models.kinds import with_default
 from pixelcnn.models.pixelcnn import PixelCNNModule
 
 
@@ -36,15 +34,13 @@ class PixelCNNAutoEncoder(PixelCNNModule):
         num_levels: int,
         latent_dim: int = 10,
         encoder: Any = None,
-        conditioner: Any = None,
         **parts: Any,
     ) -> None:
         self.latent_dim = int(latent_dim)
-        conditioner = with_default(conditioner, VectorConditioner, cond_dim=self.latent_dim, zero_init=True)
-        super().__init__(image_shape, num_levels, conditioner=conditioner, **parts)
-        encoder_factory = as_factory(encoder, ConvEncoder, "encoder")
-        self.encoder = encoder_factory(image_shape=self.image_shape, num_levels=self.num_levels, latent_dim=self.latent_dim)
-        self.remember(latent_dim=self.latent_dim, encoder=factory_spec(encoder_factory))
+        parts.update(cond_dim=self.latent_dim, zero_init=True)  # the conditioner maps h (B, m) with V = 0 at first
+        super().__init__(image_shape, num_levels, **parts)
+        self.encoder, spec = build_encoder(encoder, self.image_shape, self.num_levels, self.latent_dim)
+        self.remember(latent_dim=self.latent_dim, encoder=spec)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Images (B,C,H,W) long -> codes h (B, latent_dim)."""

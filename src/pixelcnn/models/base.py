@@ -11,7 +11,7 @@ import torch
 from omegaconf import OmegaConf
 
 from pixelcnn.checkpoints.registry import as_factory, factory_spec, qualified_name
-from pixelcnn.errors import InputError
+from pixelcnn.errors import InputError, check_range
 
 
 class TrainableModule(pl.LightningModule):
@@ -57,11 +57,9 @@ class TrainableModule(pl.LightningModule):
                 f"x has shape {tuple(x.shape)} but this model takes (B, {c}, {h}, {w}) images; "
                 f"check the data config's image size and channels"
             )
-        if x.numel() and (int(x.min()) < 0 or int(x.max()) >= self.num_levels):
-            raise InputError(
-                f"x has levels in [{int(x.min())}, {int(x.max())}] but this model has "
-                f"{self.num_levels} levels [0, {self.num_levels}); quantize the images to match"
-            )
+        check_range(
+            x, self.num_levels, "the levels of x", f": this model has {self.num_levels} levels; quantize the images"
+        )
 
     # --- Lightning -----------------------------------------------------------------------------------------
     def step(self, batch: Sequence[torch.Tensor], stage: str) -> torch.Tensor:

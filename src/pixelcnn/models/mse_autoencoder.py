@@ -10,7 +10,7 @@ import torch
 from torchmetrics import MeanSquaredError
 
 from pixelcnn.autoencoder.decoder import DeconvDecoder
-from pixelcnn.autoencoder.encoders import ConvEncoder
+from pixelcnn.autoencoder.encoders import build_encoder
 from pixelcnn.checkpoints.registry import as_factory, factory_spec
 from pixelcnn.models.base import TrainableModule
 
@@ -30,24 +30,19 @@ class MSEAutoEncoder(TrainableModule):
         image_shape: Sequence[int],
         num_levels: int,
         latent_dim: int = 10,
-        encoder: Any = None,
+        monitor: str = "val/mse",
         decoder: Any = None,
+        encoder: Any = None,
         optimizer: Any = None,
         scheduler: Any = None,
-        monitor: str = "val/mse",
     ) -> None:
         super().__init__(image_shape, num_levels, optimizer, scheduler)
         self.latent_dim = int(latent_dim)
-        encoder_factory = as_factory(encoder, ConvEncoder, "encoder")
+        self.encoder, encoder_spec = build_encoder(encoder, self.image_shape, self.num_levels, self.latent_dim)
         decoder_factory = as_factory(decoder, DeconvDecoder, "decoder")
-        self.encoder = encoder_factory(image_shape=self.image_shape, num_levels=self.num_levels, latent_dim=self.latent_dim)
         self.decoder = decoder_factory(image_shape=self.image_shape, latent_dim=self.latent_dim)
-        self.remember(
-            latent_dim=self.latent_dim,
-            encoder=factory_spec(encoder_factory),
-            decoder=factory_spec(decoder_factory),
-            monitor=str(monitor),
-        )
+        self.remember(latent_dim=self.latent_dim, encoder=encoder_spec, decoder=factory_spec(decoder_factory))
+        self.remember(monitor=str(monitor))
         self.train_mse, self.val_mse, self.test_mse = MeanSquaredError(), MeanSquaredError(), MeanSquaredError()
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:

@@ -3,6 +3,7 @@ injected (by Hydra as ``_partial_`` configs, or in Python as classes, partials o
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -21,6 +22,14 @@ from pixelcnn.sampling import draw_uniforms, sample_images
 LN2 = math.log(2.0)
 
 
+def bind(factory: Any, arguments: dict[str, Any]) -> Any:
+    """``factory`` with the given keyword ``arguments`` bound (those that are not None)."""
+    given = {k: v for k, v in arguments.items() if v is not None}
+    if given and factory is None:
+        raise TypeError(f"unexpected arguments {sorted(given)}: an unconditional model takes no conditioner arguments")
+    return functools.partial(factory, **given) if given else factory
+
+
 class PixelCNNModule(TrainableModule):
     """p(x | h) = prod_i p(x_i | x_<i, h) with h entering every layer as a bias from the conditioner.
 
@@ -28,8 +37,9 @@ class PixelCNNModule(TrainableModule):
     ``sample(n, cond, seed)`` -> (n,C,H,W) long; attributes ``image_shape``, ``num_levels``, ``num_classes``.
 
     ``backbone``: builds a ``GatedPixelCNN`` given ``image_channels`` and ``num_levels``; ``conditioner``: builds a
-    ``Conditioner`` given ``num_layers``, ``cond_channels`` and ``image_size`` (None: unconditional).
-    Subclasses only choose a default conditioner and say how a batch becomes ``cond`` (``batch_condition``).
+    ``Conditioner`` given ``num_layers``, ``cond_channels`` and ``image_size`` (None: unconditional); other keyword
+    arguments go to the conditioner too (``num_classes=10``, ``cond_dim=64``). Subclasses only choose a default
+    conditioner and say how a batch becomes ``cond`` (``batch_condition``).
     """
 
     default_conditioner: ClassVar[type[Conditioner] | None] = None
@@ -44,10 +54,11 @@ class PixelCNNModule(TrainableModule):
         scheduler: Any = None,
         compile: bool = False,
         compile_options: dict[str, Any] | None = None,
+        **conditioner_args: Any,
     ) -> None:
         super().__init__(image_shape, num_levels, optimizer, scheduler)
         backbone_factory = as_factory(backbone, GatedPixelCNN, "backbone")
-        conditioner_factory = as_factory(conditioner, self.default_conditioner, "conditioner")
+        conditioner_factory = bind(as_factory(conditioner, self.default_conditioner, "conditioner"), conditioner_args)
         self.backbone: GatedPixelCNN = backbone_factory(image_channels=self.image_shape[0], num_levels=self.num_levels)
         self.conditioner: Conditioner | None = None
         if conditioner_factory is not None:

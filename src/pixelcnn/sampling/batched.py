@@ -39,7 +39,9 @@ def sample_images(
             on_row = lambda _row, m=stop - start: bar.row_done(m)  # noqa: E731
             chunk = uniforms[start:stop]
             if fast:
-                images = sample_cached(backbone, stop - start, image_shape, 0, part, device, uniforms=chunk, on_row=on_row)
+                images = sample_cached(
+                    backbone, stop - start, image_shape, 0, part, device, uniforms=chunk, on_row=on_row
+                )
             else:
                 logits_fn = lambda x, p=part: backbone(x, p)  # noqa: E731
                 images = sample_naive(logits_fn, stop - start, image_shape, 0, device, uniforms=chunk, on_row=on_row)

@@ -72,5 +72,3 @@ def prepare(
         raise ValueError(f"uniforms must have shape {(n, *image_shape)}, got {tuple(uniforms.shape)}")
     x = torch.zeros((n, *image_shape), dtype=torch.long, device=device)
     return uniforms.to(device, torch.float64), x
-
-

@@ -24,7 +24,7 @@ CONFIG_ERRORS = (ConfigCompositionException, MissingConfigException, OverridePar
 
 def user_message(error: BaseException) -> str | None:
     """The one-line message for an error a user can fix, or None for a bug (which keeps its traceback)."""
-    from lightning_fabric.utilities.exceptions import MisconfigurationException
+    from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
     seen: BaseException | None = error
     while seen is not None:

@@ -81,5 +81,7 @@ def check_resumable(path: Path, model: torch.nn.Module) -> dict[str, Any]:
             )
     missing = sorted(set(own) - set(checkpoint["state_dict"]))
     if missing:
-        raise CheckpointError(f"{path} lacks weights of this model ({missing[0]}, ...); pass the model config it was trained with")
+        raise CheckpointError(
+            f"{path} lacks weights of this model ({missing[0]}, ...); pass the model config it was trained with"
+        )
     return checkpoint

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-
 if TYPE_CHECKING:  # Lightning is imported lazily: a config error is reported without its 10 s import
     import pytorch_lightning as pl
 

@@ -1,0 +1,118 @@
+"""Kills never cost a checkpoint: atomic checkpoint writes, and a run killed by SIGKILL resumes where it was."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from pixelcnn.checkpoints.io import AtomicCheckpointIO
+from pixelcnn.checkpoints.reader import read_checkpoint
+from pixelcnn.tasks.train import train
+from tests.helpers import FAST_TRAIN, REPO, compose_config
+
+
+# --- atomic checkpoint writes -------------------------------------------------------------------------------------
+def test_a_failure_mid_write_keeps_the_previous_checkpoint(tmp_path: Path, monkeypatch) -> None:
+    io, path = AtomicCheckpointIO(), tmp_path / "checkpoints" / "last.ckpt"
+    io.save_checkpoint({"state_dict": {"w": torch.ones(3)}, "global_step": 1}, path)
+
+    real_save = torch.save
+
+    def save_half_then_fail(obj, file, *args, **kwargs) -> None:
+        real_save(obj, file, *args, **kwargs)
+        file.seek(0)
+        file.truncate(40)  # a partial file on disk, then the "disk" fails
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(torch, "save", save_half_then_fail)
+    with pytest.raises(OSError, match="No space left"):
+        io.save_checkpoint({"state_dict": {"w": torch.zeros(3)}, "global_step": 2}, path)
+    monkeypatch.setattr(torch, "save", real_save)
+    kept = read_checkpoint(path)
+    assert kept["global_step"] == 1 and torch.equal(kept["state_dict"]["w"], torch.ones(3))
+    assert sorted(p.name for p in path.parent.iterdir()) == ["last.ckpt"]  # no temporary file left behind
+
+
+def test_a_kill_mid_write_keeps_the_previous_checkpoint(tmp_path: Path) -> None:
+    path = tmp_path / "last.ckpt"
+    script = f"""
+import os, signal, torch
+from pathlib import Path
+from pixelcnn.checkpoints.atomic import write_atomically
+write_atomically({{"state_dict": {{"w": torch.ones(1000)}}, "global_step": 1}}, Path({str(path)!r}))
+real_save = torch.save
+def save_and_die(obj, file, *args, **kwargs):
+    real_save(obj, file, *args, **kwargs)
+    file.flush()
+    os.truncate(file.name, 100)  # the process dies with a partial file written
+    os.kill(os.getpid(), signal.SIGKILL)
+torch.save = save_and_die
+write_atomically({{"state_dict": {{"w": torch.zeros(1000)}}, "global_step": 2}}, Path({str(path)!r}))
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == -signal.SIGKILL, result.stderr[-2000:]
+    kept = read_checkpoint(path)
+    assert kept["global_step"] == 1 and torch.equal(kept["state_dict"]["w"], torch.ones(1000))
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name != "last.ckpt"]
+    assert len(leftovers) == 1 and leftovers[0].startswith(".last.ckpt.")  # the dead write's temp file, ignored
+
+
+# --- resume after SIGKILL -----------------------------------------------------------------------------------------
+RESUME_TRAIN = [
+    *(o for o in FAST_TRAIN if "limit_train_batches" not in o and "max_epochs" not in o),
+    "data.batch_size=8",  # 163 steps per epoch: a kill lands mid-epoch
+    "trainer.max_epochs=1000",
+    "callbacks.step_checkpoint.every_n_train_steps=5",
+    "~callbacks.sample_grid",
+    "figures=none",
+    "test=false",
+]
+
+
+def wait_for_checkpoint(path: Path, process: subprocess.Popen, min_step: int, timeout: float = 400) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.stderr.read()[-3000:]
+        if path.is_file() and read_checkpoint(path)["global_step"] >= min_step:  # complete: writes are atomic
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"no checkpoint at step >= {min_step} in {path}")
+
+
+@pytest.mark.slow
+def test_a_killed_run_resumes_with_its_optimizer_state_and_step(tmp_path: Path) -> None:
+    runs = tmp_path / "outputs" / "train" / "runs"
+    killed_dir = runs / "2026-01-01_00-00-00"
+    env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
+    command = [sys.executable, str(REPO / "train.py"), *RESUME_TRAIN]
+    process = subprocess.Popen(
+        [*command, f"hydra.run.dir={killed_dir}"], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    last = killed_dir / "checkpoints" / "last.ckpt"
+    try:
+        wait_for_checkpoint(last, process, min_step=5)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    killed = read_checkpoint(last)
+    step = killed["global_step"]
+    assert step % 5 == 0 and step % 163 != 0  # saved mid-epoch, every 5 steps
+    adam_steps = {int(s["step"]) for s in killed["optimizer_states"][0]["state"].values()}
+    assert adam_steps == {step}
+
+    # run again in a new run folder of the same task: ckpt_path=last finds the killed run's last.ckpt
+    resumed_dir = runs / "2026-01-01_00-10-00"
+    cfg = compose_config("train", [*RESUME_TRAIN, "ckpt_path=last", f"+trainer.max_steps={step + 3}"], resumed_dir)
+    train(cfg)
+    resumed = read_checkpoint(resumed_dir / "checkpoints" / "last.ckpt")
+    assert resumed["global_step"] == step + 3
+    # Adam's own step counter went on from the killed run's: its state was restored, not restarted
+    assert {int(s["step"]) for s in resumed["optimizer_states"][0]["state"].values()} == {step + 3}
+    assert resumed["loops"]["fit_loop"]["epoch_loop.batch_progress"]["total"]["completed"] == step + 3
