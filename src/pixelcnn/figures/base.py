@@ -13,8 +13,9 @@ SamplingOptions = Mapping[str, Any]  # model.sample keyword arguments: fast, bat
 
 class Figure:
     """``applies_to(model)`` says whether this figure exists for a model kind; ``draw`` writes PNGs into ``folder``
-    and returns {name: path}. Figures ask the model only for ``sample``, ``nll``-free public attributes and, for
-    auto-encoders, ``reconstruct`` / ``encode``: they never reach into its parts."""
+    and returns {name: path}. Figures use the model's public surface only (``sample``, ``image_shape``,
+    ``num_levels``, ``num_classes``; ``reconstruct`` for the MSE auto-encoder), never its weights directly, so
+    they draw with whatever weights the model holds (the averaged ones after training with EMA)."""
 
     def applies_to(self, model: torch.nn.Module) -> bool:
         raise NotImplementedError
