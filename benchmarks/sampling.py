@@ -21,7 +21,7 @@ import math
 import sys
 
 import torch
-from bench_utils import add_common_args, backbone_config, emit, machine, setup, timed
+from bench_utils import add_common_args, backbone_config, emit, machine, setup, timed, timed_cpu
 
 from pixelcnn.nn import GatedPixelCNN
 from pixelcnn.sampling import SamplingStats, draw_uniforms, sample_cached, sample_naive
@@ -44,7 +44,7 @@ def measure(
 ) -> dict:
     uniforms = draw_uniforms(batch, shape, seed=0)
     stats = SamplingStats()
-    cached, cached_s = timed(
+    cached, cached_s, cached_cpu = timed_cpu(
         lambda: sample_cached(backbone, batch, shape, 0, device=device, uniforms=uniforms, stats=stats), device
     )
     sub_pixels = math.prod(shape)
@@ -63,6 +63,7 @@ def measure(
         "image_shape": list(shape),
         "batch_size": batch,
         "cached_s_per_image": cached_s / batch,
+        "cached_cpu_s_per_image": cached_cpu / batch,
         "naive_s_per_image": naive_total / batch,
         "naive_extrapolated": measured < sub_pixels,
         "naive_sub_pixels_measured": measured,
@@ -83,35 +84,47 @@ def scaling(backbone: GatedPixelCNN, shape: tuple[int, int, int], sizes: list[in
     for n in sizes:
         stats = SamplingStats()
         uniforms = draw_uniforms(n, shape, seed=0)
-        images, seconds = timed(
+        images, seconds, cpu = timed_cpu(
             lambda n=n, u=uniforms, s=stats: sample_cached(backbone, n, shape, 0, device=device, uniforms=u, stats=s),
             device,
         )
         identical = bool(torch.equal(images[:compare], naive[:n]))
         rows.append(
-            {"n": n, "cached_s_per_image": seconds / n, "identical_first": identical, "recomputed": stats.recomputed}
+            {
+                "n": n,
+                "cached_s_per_image": seconds / n,
+                "cached_cpu_s_per_image": cpu / n,
+                "identical_first": identical,
+                "recomputed": stats.recomputed,
+            }
         )
-    base = rows[0]["cached_s_per_image"]
+    key = clock(device)
     for row in rows:
-        row["ratio_to_smallest_n"] = row["cached_s_per_image"] / base
+        row["ratio_to_smallest_n"] = row[key] / rows[0][key]
     return {"image_shape": list(shape), "compared_images": compare, "results": rows}
 
 
-def targets(results: list[dict], scale: dict | None) -> dict:
-    """The issue's CPU targets, checked on this run's numbers."""
-    out: dict = {"identical_to_naive": all(r["identical"] for r in results)}
+def clock(device: torch.device) -> str:
+    """The time the targets compare: CPU seconds on a CPU (fair on a machine shared with other jobs), else wall."""
+    return "cached_cpu_s_per_image" if device.type == "cpu" else "cached_s_per_image"
+
+
+def targets(results: list[dict], scale: dict | None, device: torch.device) -> dict:
+    """The issue's targets, checked on this run's numbers (ratios of ``clock(device)`` times)."""
+    key = clock(device)
+    out: dict = {"identical_to_naive": all(r["identical"] for r in results), "compared": key}
     ratios = []
     for shape in {tuple(r["image_shape"]) for r in results}:
         rows = sorted((r for r in results if tuple(r["image_shape"]) == shape), key=lambda r: r["batch_size"])
         if len(rows) > 1 and rows[0]["batch_size"] == 1:
-            ratio = rows[-1]["cached_s_per_image"] / rows[0]["cached_s_per_image"]
+            ratio = rows[-1][key] / rows[0][key]
             entry = {"image_shape": list(shape), "batch_size": rows[-1]["batch_size"], "batch_ratio": ratio}
             if shape in BATCH_TARGET:
                 entry.update(target=f"<= {BATCH_TARGET[shape]:.3f}", met=ratio <= BATCH_TARGET[shape])
             ratios.append(entry)
     out["batch_ratios"] = sorted(ratios, key=lambda e: e["image_shape"])
     if scale is not None:
-        worst = max(r["ratio_to_smallest_n"] for r in scale["results"])
+        worst = max(r["ratio_to_smallest_n"] for r in scale["results"][1:] or scale["results"])
         out["scale"] = {"worst_ratio_to_smallest_n": worst, "target": "<= 1", "met": worst <= 1.0}
         out["identical_to_naive"] = out["identical_to_naive"] and all(r["identical_first"] for r in scale["results"])
     return out
@@ -167,7 +180,7 @@ def main() -> None:
             "weights": "random init (same config for every shape; image channels differ)",
             "results": results,
             "scaling": scale,
-            "targets": targets(results, scale),
+            "targets": targets(results, scale, device),
         }
     )
 

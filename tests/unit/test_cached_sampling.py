@@ -130,7 +130,7 @@ def test_model_sample_fast_and_naive_agree_unconditional(channels: int) -> None:
     fast = model.sample(3, seed=4)
     assert fast.shape == (3, channels, 4, 5) and fast.dtype == torch.long
     assert torch.equal(fast, model.sample(3, seed=4, fast=False))
-    # Chunks draw from the same uniforms: the images do not depend on the sampling batch size.
+    # Each image has its own uniforms: the images do not depend on the sampling batch size.
     assert torch.equal(fast, model.sample(3, seed=4, batch_size=2))
     assert torch.equal(fast, model.sample(3, seed=4, fast=False, batch_size=1))
     assert model.sample(0).shape == (0, channels, 4, 5)
@@ -166,6 +166,7 @@ def test_figures_take_the_sampling_options_of_the_sampling_config(make_config, t
     sampling = dict(cfg.sampling)
     assert sampling == {"fast": False, "batch_size": 2, "progress": False}
     assert dict(make_config(name="eval").sampling) == {"fast": True, "batch_size": None, "progress": True}
+    assert dict(make_config(name="train").sampling)["progress"] is True  # the final figures after training too
     calls: list[dict] = []
     original = PixelCNN.sample
 
