@@ -55,6 +55,18 @@ CASES = [
 ]
 
 
+def perturb_cache(monkeypatch: pytest.MonkeyPatch, scale: float) -> None:
+    """Make every cached logit off by ~``scale`` (Gaussian noise), so draws near a CDF boundary need the fallback."""
+    exact_pixel_logits = GenerationCache.pixel_logits
+    generator = torch.Generator().manual_seed(0)
+
+    def perturbed(self, x, i, j, c):
+        logits = exact_pixel_logits(self, x, i, j, c)
+        return logits + scale * torch.randn(logits.shape, generator=generator)
+
+    monkeypatch.setattr(GenerationCache, "pixel_logits", perturbed)
+
+
 @pytest.mark.parametrize(("channels", "kernel", "first_kernel", "layers", "cond"), CASES)
 def test_cached_logits_equal_a_full_pass_at_every_sub_pixel(channels, kernel, first_kernel, layers, cond) -> None:
     """Fed an image sub-pixel by sub-pixel (later ones zeroed, as while sampling), the cache gives the logits of
@@ -100,14 +112,7 @@ def test_a_draw_near_a_cdf_boundary_takes_the_full_pass_logits(monkeypatch: pyte
     backbone = random_backbone(3, 3, 3, 2)
     shape = (3, HEIGHT, WIDTH)
     naive = sample_naive(lambda x: backbone(x), 4, shape, seed=3)
-    exact_pixel_logits = GenerationCache.pixel_logits
-    noise = torch.Generator().manual_seed(0)
-
-    def perturbed(self, x, i, j, c):
-        logits = exact_pixel_logits(self, x, i, j, c)
-        return logits + 1e-2 * torch.randn(logits.shape, generator=noise)
-
-    monkeypatch.setattr(GenerationCache, "pixel_logits", perturbed)
+    perturb_cache(monkeypatch, 1e-2)
     assert not torch.equal(sample_cached(backbone, 4, shape, seed=3, tolerance=0), naive)
     stats = SamplingStats()
     assert torch.equal(sample_cached(backbone, 4, shape, seed=3, tolerance=0.05, stats=stats), naive)

@@ -9,23 +9,10 @@ import torch
 from pixelcnn.models import ClassConditionalPixelCNN, PixelCNN
 from pixelcnn.sampling import SamplingStats, draw_uniforms, image_seed, sample_cached, sample_naive
 from pixelcnn.sampling import noise as noise_module
-from pixelcnn.sampling.cache import GenerationCache
 from tests.helpers import TINY_BACKBONE
-from tests.unit.test_cached_sampling import HEIGHT, WIDTH, biases_of, random_backbone
+from tests.unit.test_cached_sampling import HEIGHT, WIDTH, biases_of, perturb_cache, random_backbone
 
 N = 5
-
-
-def perturb_cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Cached logits off by ~1e-3: many draws fall within the tolerance 0.01 of a boundary and take the fallback."""
-    exact_pixel_logits = GenerationCache.pixel_logits
-    generator = torch.Generator().manual_seed(0)
-
-    def perturbed(self, x, i, j, c):
-        logits = exact_pixel_logits(self, x, i, j, c)
-        return logits + 1e-3 * torch.randn(logits.shape, generator=generator)
-
-    monkeypatch.setattr(GenerationCache, "pixel_logits", perturbed)
 
 
 def record_passes(backbone: torch.nn.Module) -> list[tuple[int, ...]]:
@@ -48,7 +35,7 @@ def test_the_fallback_recomputes_only_the_images_that_need_it(monkeypatch: pytes
         alone = None if biases is None else [b[k : k + 1] for b in biases]
         one = sample_naive(lambda x, a=alone: backbone(x, a), 1, shape, 0, uniforms=uniforms[k : k + 1])
         assert torch.equal(one[0], naive[k]), k
-    perturb_cache(monkeypatch)
+    perturb_cache(monkeypatch, 1e-3)  # many draws within the tolerance 0.01 of a boundary take the fallback
     passes = record_passes(backbone)
     stats = SamplingStats()
     cached = sample_cached(backbone, N, shape, 0, biases, uniforms=uniforms, tolerance=0.01, stats=stats)
