@@ -88,6 +88,14 @@ def timed(fn: Callable[[], Any], device: torch.device) -> tuple[Any, float]:
     return result, time.perf_counter() - start
 
 
+def timed_cpu(fn: Callable[[], Any], device: torch.device) -> tuple[Any, float, float]:
+    """(result, wall seconds, CPU seconds of this process) of one call. On a CPU shared with other jobs, the CPU
+    seconds of a --threads 1 run hardly change with their load, so ratios of them are the fair ones."""
+    start = time.process_time()
+    result, seconds = timed(fn, device)
+    return result, seconds, time.process_time() - start
+
+
 def machine(device: torch.device) -> dict[str, Any]:
     """What the numbers were measured on."""
     info = {

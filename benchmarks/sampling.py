@@ -1,11 +1,17 @@
-"""Seconds per image of naive and cached sampling with one backbone config, and the speed-up.
+"""Seconds per image of naive and cached sampling with one backbone config, the speed-up, and the scaling targets.
 
     python benchmarks/sampling.py [--device cuda] [--shapes 1x8x8,3x32x32,3x64x64] [--batch-sizes 1,16]
+        [--scale-shape 1x8x8 --scale-levels 17 --scale-sizes 64,4096]
 
 Naive sampling at 64x64x3 takes hours on a CPU. Its cost per sub-pixel does not depend on the position (every
 sub-pixel is one full forward pass), so ``--naive-sub-pixels N`` times the first N sub-pixels only and
 extrapolates to the whole image; such entries say ``"naive_extrapolated": true``. The cached images are compared
 with the naive ones on every sub-pixel naive sampling drew (``identical`` over ``compared_sub_pixels``).
+
+``targets`` checks, in the same run: per-image time at the largest batch over batch 1 for every shape
+(``batch_ratio``; the target for 3x32x32 is <= 1/3), and per-image time of cached sampling of n images at once
+for each of ``--scale-sizes`` (digits shape by default), whose ratio to the smallest n must stay <= 1; the first
+``--scale-compare`` images of every n are compared with naive sampling of those images alone.
 """
 
 from __future__ import annotations
@@ -15,10 +21,12 @@ import math
 import sys
 
 import torch
-from bench_utils import add_common_args, backbone_config, emit, machine, setup, timed
+from bench_utils import add_common_args, backbone_config, emit, machine, setup, timed, timed_cpu
 
 from pixelcnn.nn import GatedPixelCNN
 from pixelcnn.sampling import SamplingStats, draw_uniforms, sample_cached, sample_naive
+
+BATCH_TARGET = {(3, 32, 32): 1 / 3}  # per-image time at the largest batch over batch 1, at most
 
 
 def parse_shape(text: str) -> tuple[int, int, int]:
@@ -26,12 +34,17 @@ def parse_shape(text: str) -> tuple[int, int, int]:
     return channels, height, width
 
 
+def warm_up(backbone: GatedPixelCNN, shape: tuple[int, int, int], device: torch.device) -> None:
+    """One untimed cached sampling of two rows, so first-call costs (allocations, kernels) are not timed."""
+    sample_cached(backbone, 2, (shape[0], min(2, shape[1]), shape[2]), 0, device=device)
+
+
 def measure(
     backbone: GatedPixelCNN, shape: tuple[int, int, int], batch: int, naive_limit: int, device: torch.device
 ) -> dict:
     uniforms = draw_uniforms(batch, shape, seed=0)
     stats = SamplingStats()
-    cached, cached_s = timed(
+    cached, cached_s, cached_cpu = timed_cpu(
         lambda: sample_cached(backbone, batch, shape, 0, device=device, uniforms=uniforms, stats=stats), device
     )
     sub_pixels = math.prod(shape)
@@ -50,15 +63,71 @@ def measure(
         "image_shape": list(shape),
         "batch_size": batch,
         "cached_s_per_image": cached_s / batch,
+        "cached_cpu_s_per_image": cached_cpu / batch,
         "naive_s_per_image": naive_total / batch,
         "naive_extrapolated": measured < sub_pixels,
         "naive_sub_pixels_measured": measured,
         "speedup": naive_total / cached_s,
         "identical": identical,
         "compared_sub_pixels": measured,
-        "cached_full_passes": stats.full_passes,
+        "cached_recomputed": stats.recomputed,
         "cached_max_cdf_error": stats.max_cdf_error,
     }
+
+
+def scaling(backbone: GatedPixelCNN, shape: tuple[int, int, int], sizes: list[int], compare: int, device) -> dict:
+    """Per-image time of cached sampling of n images at once, for each n; image 0..compare-1 checked against naive
+    sampling of those images alone (the same images whatever n is)."""
+    warm_up(backbone, shape, device)
+    naive = sample_naive(lambda x: backbone(x), compare, shape, 0, device, uniforms=draw_uniforms(compare, shape, 0))
+    rows = []
+    for n in sizes:
+        stats = SamplingStats()
+        uniforms = draw_uniforms(n, shape, seed=0)
+        images, seconds, cpu = timed_cpu(
+            lambda n=n, u=uniforms, s=stats: sample_cached(backbone, n, shape, 0, device=device, uniforms=u, stats=s),
+            device,
+        )
+        identical = bool(torch.equal(images[:compare], naive[:n]))
+        rows.append(
+            {
+                "n": n,
+                "cached_s_per_image": seconds / n,
+                "cached_cpu_s_per_image": cpu / n,
+                "identical_first": identical,
+                "recomputed": stats.recomputed,
+            }
+        )
+    key = clock(device)
+    for row in rows:
+        row["ratio_to_smallest_n"] = row[key] / rows[0][key]
+    return {"image_shape": list(shape), "compared_images": compare, "results": rows}
+
+
+def clock(device: torch.device) -> str:
+    """The time the targets compare: CPU seconds on a CPU (fair on a machine shared with other jobs), else wall."""
+    return "cached_cpu_s_per_image" if device.type == "cpu" else "cached_s_per_image"
+
+
+def targets(results: list[dict], scale: dict | None, device: torch.device) -> dict:
+    """The issue's targets, checked on this run's numbers (ratios of ``clock(device)`` times)."""
+    key = clock(device)
+    out: dict = {"identical_to_naive": all(r["identical"] for r in results), "compared": key}
+    ratios = []
+    for shape in {tuple(r["image_shape"]) for r in results}:
+        rows = sorted((r for r in results if tuple(r["image_shape"]) == shape), key=lambda r: r["batch_size"])
+        if len(rows) > 1 and rows[0]["batch_size"] == 1:
+            ratio = rows[-1][key] / rows[0][key]
+            entry = {"image_shape": list(shape), "batch_size": rows[-1]["batch_size"], "batch_ratio": ratio}
+            if shape in BATCH_TARGET:
+                entry.update(target=f"<= {BATCH_TARGET[shape]:.3f}", met=ratio <= BATCH_TARGET[shape])
+            ratios.append(entry)
+    out["batch_ratios"] = sorted(ratios, key=lambda e: e["image_shape"])
+    if scale is not None:
+        worst = max(r["ratio_to_smallest_n"] for r in scale["results"][1:] or scale["results"])
+        out["scale"] = {"worst_ratio_to_smallest_n": worst, "target": "<= 1", "met": worst <= 1.0}
+        out["identical_to_naive"] = out["identical_to_naive"] and all(r["identical_first"] for r in scale["results"])
+    return out
 
 
 def main() -> None:
@@ -76,6 +145,10 @@ def main() -> None:
         "--naive-sub-pixels", type=int, default=96, help="time naive sampling on at most this many sub-pixels (0: all)"
     )
     parser.add_argument("--seed", type=int, default=0, help="weight initialisation")
+    parser.add_argument("--scale-shape", default="1x8x8", help="CxHxW of the scaling check (digits)")
+    parser.add_argument("--scale-levels", type=int, default=17, help="K of the scaling check (digits: 17)")
+    parser.add_argument("--scale-sizes", default="64,4096", help="n images sampled at once (empty: no check)")
+    parser.add_argument("--scale-compare", type=int, default=4, help="images compared with naive sampling")
     args = parser.parse_args()
     device = setup(args)
     config = backbone_config(args.model_config, args)
@@ -84,10 +157,20 @@ def main() -> None:
         shape = parse_shape(text)
         torch.manual_seed(args.seed)
         backbone = GatedPixelCNN(shape[0], args.levels, **config).to(device).eval()
+        warm_up(backbone, shape, device)
         for batch in (int(b) for b in args.batch_sizes.split(",")):
             results.append(measure(backbone, shape, batch, args.naive_sub_pixels, device))
             row = results[-1]
             print(f"{text} batch {batch}: speed-up {row['speedup']:.1f}", file=sys.stderr, flush=True)
+    scale = None
+    if args.scale_sizes:
+        shape = parse_shape(args.scale_shape)
+        torch.manual_seed(args.seed)
+        backbone = GatedPixelCNN(shape[0], args.scale_levels, **config).to(device).eval()
+        sizes = [int(n) for n in args.scale_sizes.split(",")]
+        scale = scaling(backbone, shape, sizes, args.scale_compare, device)
+        print(f"scaling {args.scale_shape}: {[round(r['ratio_to_smallest_n'], 3) for r in scale['results']]}",
+              file=sys.stderr, flush=True)  # fmt: skip
     emit(
         {
             "benchmark": "sampling",
@@ -96,6 +179,8 @@ def main() -> None:
             "num_levels": args.levels,
             "weights": "random init (same config for every shape; image channels differ)",
             "results": results,
+            "scaling": scale,
+            "targets": targets(results, scale, device),
         }
     )
 

@@ -5,7 +5,10 @@
 One training step is forward, backward and an Adam update of ``PixelCNN`` on random 32x32x3 images with 256
 levels (data loading is not timed). Its FLOPs are counted once with ``torch.utils.flop_counter.FlopCounterMode``
 (matmuls and convs, forward and backward); achieved FLOP/s over the FLOP/s of a plain square matmul measured in
-the same run, in the same dtype, says how close the step gets to what this machine does at best.
+the same run, in the same dtype, says how close the step gets to what this machine does at best. The steps and the
+reference are timed in ``--rounds`` interleaved rounds and ``fraction_of_matmul`` takes the best round of each, so
+a busy machine slows both alike and the fraction means what it says. ``mfu`` is achieved FLOP/s over the device's
+peak in that dtype as Lightning's ``ThroughputMonitor`` knows it (``get_available_flops``; None where unknown).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from contextlib import nullcontext
 
 import torch
 from bench_utils import add_common_args, backbone_config, emit, machine, peak_memory, setup, timed
+from lightning_fabric.utilities.throughput import get_available_flops
 from torch.utils.flop_counter import FlopCounterMode
 
 from pixelcnn.models import PixelCNN
@@ -29,14 +33,25 @@ def autocast(device: torch.device, precision: str):
     return torch.autocast(device.type, dtype=PRECISIONS[precision])
 
 
-def matmul_flops_per_s(device: torch.device, dtype: torch.dtype, size: int, repeats: int) -> float:
-    """FLOP/s of ``a @ b`` for square (size, size) matrices of ``dtype``: 2*size^3 FLOPs each."""
+def matmul_timer(device: torch.device, dtype: torch.dtype, size: int, repeats: int):
+    """A function that times ``repeats`` products ``a @ b`` of square (size, size) ``dtype`` matrices -> FLOP/s."""
     a = torch.randn(size, size, device=device, dtype=dtype)
     b = torch.randn(size, size, device=device, dtype=dtype)
     for _ in range(2):
         a @ b
-    _, seconds = timed(lambda: [a @ b for _ in range(repeats)], device)
-    return 2 * size**3 * repeats / seconds
+
+    def flops_per_s() -> float:
+        _, seconds = timed(lambda: [a @ b for _ in range(repeats)], device)
+        return 2 * size**3 * repeats / seconds
+
+    return flops_per_s
+
+
+def peak_flops(device: torch.device, dtype: torch.dtype) -> float | None:
+    """The device's peak FLOP/s in ``dtype`` as Lightning knows it (CUDA / TPU), None where it does not."""
+    if device.type != "cuda":
+        return None
+    return get_available_flops(device, dtype)
 
 
 def main() -> None:
@@ -54,6 +69,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10, help="timed steps")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first (compilation, autotuning)")
     parser.add_argument("--matmul-size", type=int, default=None, help="reference matmul size (default by device)")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of --steps steps and the matmul")
     args = parser.parse_args()
     device = setup(args)
     config = backbone_config(args.experiment, args)
@@ -88,12 +104,18 @@ def main() -> None:
         step()
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    losses, seconds = timed(lambda: [step() for _ in range(args.steps)], device)
-    step_s = seconds / args.steps
     dtype = PRECISIONS[args.precision]
     matmul_size = args.matmul_size or (8192 if device.type == "cuda" else 1024)
-    reference = matmul_flops_per_s(device, dtype, matmul_size, repeats=20 if device.type == "cuda" else 3)
+    matmul = matmul_timer(device, dtype, matmul_size, repeats=20 if device.type == "cuda" else 3)
+    rounds, references = [], []
+    for _ in range(max(1, args.rounds)):
+        losses, seconds = timed(lambda: [step() for _ in range(args.steps)], device)
+        rounds.append(seconds / args.steps)
+        references.append(matmul())
+    step_s = sum(rounds) / len(rounds)
+    reference = max(references)
     achieved = step_flops / step_s
+    peak = peak_flops(device, dtype)
     emit(
         {
             "benchmark": "training",
@@ -104,14 +126,18 @@ def main() -> None:
             "precision": args.precision,
             "compile": args.compile,
             "steps": args.steps,
+            "rounds": len(rounds),
             "images_per_s": args.batch_size / step_s,
             "step_s": step_s,
+            "best_step_s": min(rounds),
             **peak_memory(device),
             "step_flops": step_flops,
             "achieved_flops_per_s": achieved,
             "matmul_flops_per_s": reference,
             "matmul": f"{matmul_size}x{matmul_size} {str(dtype).removeprefix('torch.')}",
-            "fraction_of_matmul": achieved / reference,
+            "fraction_of_matmul": step_flops / min(rounds) / reference,
+            "peak_flops_per_s": peak,
+            "mfu": None if peak is None else achieved / peak,
             "final_loss": float(losses[-1]),
             "tf32_matmul": torch.backends.cuda.matmul.allow_tf32,
             "tf32_cudnn": torch.backends.cudnn.allow_tf32,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.helpers import REPO
 
@@ -23,7 +25,10 @@ def run_benchmark(script: str, *args: str) -> dict:
 
 
 def test_sampling_benchmark_compares_naive_and_cached() -> None:
-    out = run_benchmark("sampling.py", "--shapes", "1x3x4,3x4x3", "--batch-sizes", "1,2", "--naive-sub-pixels", "20")
+    out = run_benchmark(
+        "sampling.py", "--shapes", "1x3x4,3x4x3", "--batch-sizes", "1,2", "--naive-sub-pixels", "20",
+        "--scale-shape", "1x3x3", "--scale-levels", "5", "--scale-sizes", "2,6", "--scale-compare", "3",
+    )  # fmt: skip
     assert out["benchmark"] == "sampling" and out["device"] == "cpu" and out["backbone"]["num_layers"] == 2
     rows = out["results"]
     assert [(r["image_shape"], r["batch_size"]) for r in rows] == [
@@ -35,12 +40,20 @@ def test_sampling_benchmark_compares_naive_and_cached() -> None:
     # 12 sub-pixels are all measured; of 36, only the first 20, and the naive time is extrapolated.
     assert [r["naive_extrapolated"] for r in rows] == [False, False, True, True]
     assert [r["compared_sub_pixels"] for r in rows] == [12, 12, 20, 20]
+    # the scaling check and the issue's targets, computed in the same run (CPU seconds on a CPU)
+    scale = out["scaling"]
+    assert scale["image_shape"] == [1, 3, 3] and [r["n"] for r in scale["results"]] == [2, 6]
+    assert scale["results"][0]["identical_first"] is True and scale["results"][1]["identical_first"] is True
+    targets = out["targets"]
+    assert targets["identical_to_naive"] is True and targets["compared"] == "cached_cpu_s_per_image"
+    assert [t["image_shape"] for t in targets["batch_ratios"]] == [[1, 3, 4], [3, 4, 3]]
+    assert targets["scale"]["worst_ratio_to_smallest_n"] == scale["results"][1]["ratio_to_smallest_n"]
 
 
 def test_training_benchmark_reports_throughput_memory_and_flops() -> None:
     out = run_benchmark(
         "training.py", "--batch-size", "2", "--image-size", "6", "--steps", "2", "--warmup", "1",
-        "--matmul-size", "128", "--precision", "bf16-mixed",
+        "--matmul-size", "128", "--precision", "bf16-mixed", "--rounds", "2",
     )  # fmt: skip
     assert out["benchmark"] == "training" and out["precision"] == "bf16-mixed" and out["compile"] is False
     assert out["image_shape"] == [3, 6, 6] and out["batch_size"] == 2
@@ -52,6 +65,10 @@ def test_training_benchmark_reports_throughput_memory_and_flops() -> None:
     assert out["images_per_s"] > 0 and out["peak_memory_mb"] > 0
     assert out["step_flops"] > 0 and 0 < out["fraction_of_matmul"]
     assert out["achieved_flops_per_s"] == out["step_flops"] / out["step_s"]
+    # the best of 2 interleaved rounds of steps against the best reference matmul of those rounds
+    assert out["rounds"] == 2 and out["best_step_s"] <= out["step_s"]
+    assert out["fraction_of_matmul"] == out["step_flops"] / out["best_step_s"] / out["matmul_flops_per_s"]
+    assert out["mfu"] is None and out["peak_flops_per_s"] is None  # no known peak for a CPU
 
 
 def test_evaluation_benchmark_reports_images_per_second() -> None:
@@ -62,3 +79,25 @@ def test_evaluation_benchmark_reports_images_per_second() -> None:
     assert out["images_per_s"] > 0
     # Random weights put about log2(4) = 2 bits on each of 4 levels.
     assert 1.0 < out["bpd"] < 4.0
+
+
+def test_gpu_script_runs_end_to_end_with_tiny_settings(tmp_path: Path) -> None:
+    """benchmarks/gpu.sh (prepared for one GPU) runs on CPU with TINY=1 and writes one JSON file of every part."""
+    out = tmp_path / "gpu.json"
+    env = {**os.environ, "TINY": "1", "DEVICE": "cpu", "PYTHON": sys.executable}
+    result = subprocess.run(
+        ["bash", str(REPO / "benchmarks" / "gpu.sh"), str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=600, env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert report["benchmark"] == "gpu" and report["device"] == "cpu" and report["wall_s"] >= 0
+    parts = report["parts"]
+    assert sorted(parts) == ["evaluation", "sampling", "training_cifar10_32"]
+    assert all("error" not in part and "skipped" not in part for part in parts.values()), parts
+    assert [r["batch_size"] for r in parts["sampling"]["results"]] == [1, 2]
+    assert parts["training_cifar10_32"]["images_per_s"] > 0 and parts["evaluation"]["images_per_s"] > 0
+    # a part that cannot start within the budget is recorded as skipped, not run
+    env["BUDGET_S"] = "0"
+    subprocess.run(["bash", str(REPO / "benchmarks" / "gpu.sh"), str(out)], cwd=REPO, env=env, check=True, timeout=120)
+    assert all("skipped" in part for part in json.loads(out.read_text())["parts"].values())

@@ -130,10 +130,14 @@ def test_triplet_loss_falls_and_held_out_identities_are_retrieved(trained: dict)
     assert torch.allclose(after.norm(dim=1), torch.ones(len(after)), atol=1e-5)
 
 
-def test_export_writes_pairs_that_the_data_module_reads(trained: dict, tmp_path: Path) -> None:
+def test_export_writes_pairs_that_the_data_module_reads(
+    trained: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     embedder = load_embedder(trained["ckpt"])
     content = export_pairs(embedder, trained["datamodule"], tmp_path / "pairs.pt")
     assert content["cond_dim"] == 16
+    shown = capsys.readouterr().err
+    assert all(f"embedding {split}" in shown for split in ("train", "val", "test"))  # a progress bar per split
     pairs = EmbeddingPairsDataModule(
         path=str(tmp_path / "pairs.pt"), cond_dim=16, image_shape=IMAGE_SHAPE, num_levels=256, batch_size=8
     )

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
+from tqdm.auto import tqdm
 
 from pixelcnn.data.base import ImageDataModule
 from pixelcnn.embeddings.module import TripletEmbedder
@@ -16,11 +18,16 @@ from pixelcnn.errors import DataValidationError
 FORMAT = "pixelcnn-embeddings/1"
 
 
-def embed_split(embedder: TripletEmbedder, datamodule: ImageDataModule, split: str) -> dict[str, torch.Tensor]:
-    """{"images": (N,C,H,W) uint8 (int64 for K > 256), "h": (N,D) float32, "identities": (N,) int64}."""
+def embed_split(
+    embedder: TripletEmbedder, datamodule: ImageDataModule, split: str, progress: bool = True
+) -> dict[str, torch.Tensor]:
+    """{"images": (N,C,H,W) uint8 (int64 for K > 256), "h": (N,D) float32, "identities": (N,) int64}.
+
+    ``progress``: a bar of batches embedded (tqdm, on stderr)."""
     images, embeddings, identities = [], [], []
     dtype = torch.uint8 if datamodule.num_levels <= 256 else torch.int64
-    for batch in datamodule.eval_dataloader(split):
+    loader = datamodule.eval_dataloader(split)
+    for batch in tqdm(loader, desc=f"embedding {split}", unit="batch", file=sys.stderr, disable=not progress):
         x, y = batch[0], batch[1]
         images.append(x.to(dtype))
         embeddings.append(embedder.embed(x))
@@ -34,8 +41,9 @@ def export_pairs(
     output: str | Path,
     splits: Sequence[str] = ("train", "val", "test"),
     source: str = "",
+    progress: bool = True,
 ) -> dict[str, Any]:
-    """Embed every image of ``splits`` and save the file; returns what was saved.
+    """Embed every image of ``splits`` and save the file; returns what was saved. ``progress``: a bar per split.
 
     The file loads with ``torch.load(weights_only=True)``: plain tensors, lists, strings and ints.
     """
@@ -52,7 +60,7 @@ def export_pairs(
         "num_levels": datamodule.num_levels,
         "cond_dim": embedder.embedding_dim,
         "source": source,
-        "splits": {split: embed_split(embedder, datamodule, split) for split in splits},
+        "splits": {split: embed_split(embedder, datamodule, split, progress) for split in splits},
     }
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ from pixelcnn.errors import InputError
 from pixelcnn.metrics import BitsPerDim
 from pixelcnn.models.base import TrainableModule
 from pixelcnn.nn.backbone import GatedPixelCNN
-from pixelcnn.sampling import draw_uniforms, sample_images
+from pixelcnn.sampling import GivenNoise, SeededNoise, sample_images
 
 LN2 = math.log(2.0)
 
@@ -117,19 +117,22 @@ class PixelCNNModule(TrainableModule):
         """n images (n,C,H,W) long; the same seed (and cond) gives the same images.
 
         ``fast``: cached sampling (default) or one full forward pass per sub-pixel (False): the same images either
-        way. ``batch_size``: sample in chunks of that many images (the images do not depend on it). ``progress``:
-        a bar of rows done and images/s. ``noise``: the uniforms (n,C,H,W) in [0, 1) to use instead of the draw
-        from ``seed`` (image i of ``sample(n, seed=s)`` uses ``draw_uniforms(n, image_shape, s)[i]``).
+        way. ``batch_size``: sample in chunks of that many images; each image has its own noise, drawn from
+        (seed, its index) when its chunk is sampled, so the images do not depend on ``batch_size`` or ``n`` (image
+        i of ``sample(n, seed=s)`` is image i of ``sample(m, seed=s)`` for every m > i) and the noise in memory is
+        one chunk's. ``progress``: a bar of rows done and images/s. ``noise``: the uniforms (n,C,H,W) in [0, 1) to
+        use instead of the seed's (those of ``sample(n, seed=s)`` are ``pixelcnn.sampling.draw_uniforms(n,
+        image_shape, s)``; image i alone: ``draw_uniforms(1, image_shape, s, start=i)``).
         """
         was_training = self.training
         self.eval()
         try:
             biases = self.condition(cond, n)
-            uniforms = draw_uniforms(n, self.image_shape, seed) if noise is None else noise
-            if tuple(uniforms.shape) != (n, *self.image_shape):
-                raise InputError(f"noise must have shape {(n, *self.image_shape)}, got {tuple(uniforms.shape)}")
+            if noise is not None and tuple(noise.shape) != (n, *self.image_shape):
+                raise InputError(f"noise must have shape {(n, *self.image_shape)}, got {tuple(noise.shape)}")
+            source = SeededNoise(self.image_shape, seed) if noise is None else GivenNoise(noise)
             how = {"fast": fast, "batch_size": batch_size, "progress": progress}
-            return sample_images(self.backbone, uniforms, biases, **how)
+            return sample_images(self.backbone, source, n, self.image_shape, biases, **how)
         finally:
             self.train(was_training)
 

@@ -1,49 +1,58 @@
-"""Sampling many images: chunks of ``batch_size`` with one progress bar; the images do not depend on the chunking."""
+"""Sampling many images: chunks of ``batch_size`` with one progress bar; the images do not depend on the chunking.
+
+Each chunk's uniforms are drawn (or sliced) when it is sampled, so the noise in memory never exceeds one chunk.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 
 from pixelcnn.nn.backbone import GatedPixelCNN
-from pixelcnn.sampling.cached import sample_cached
+from pixelcnn.sampling.cached import SamplingStats, sample_cached
 from pixelcnn.sampling.naive import sample_naive
 from pixelcnn.sampling.progress import SamplingProgress
+
+NoiseSource = Callable[[int, int], torch.Tensor]  # (start, stop) -> uniforms (stop-start, C,H,W) of those images
 
 
 @torch.no_grad()
 def sample_images(
     backbone: GatedPixelCNN,
-    uniforms: torch.Tensor,
+    noise: NoiseSource,
+    n: int,
+    image_shape: tuple[int, int, int],
     biases: list[torch.Tensor] | None,
     *,
     fast: bool = True,
     batch_size: int | None = None,
     progress: bool = False,
+    stats: SamplingStats | None = None,
 ) -> torch.Tensor:
-    """Images (n,C,H,W) long for ``uniforms`` (n,C,H,W) (one per sub-pixel) and per-layer ``biases`` or None.
+    """Images (n,C,H,W) long: image k drawn with the uniforms ``noise(k, k+1)[0]``, given per-layer ``biases`` or None.
 
-    ``fast``: cached sampling, else one full pass per sub-pixel (the same images). ``batch_size``: images per chunk
-    (None: all at once). ``progress``: a bar of image rows done and images/s.
+    ``noise``: e.g. ``SeededNoise`` or ``GivenNoise`` (``pixelcnn.sampling.noise``). ``fast``: cached sampling, else
+    one full pass per sub-pixel (the same images). ``batch_size``: images per chunk (None: all at once).
+    ``progress``: a bar of image rows done and images/s. ``stats``: filled in by cached sampling.
     """
-    n, image_shape = uniforms.shape[0], tuple(uniforms.shape[1:])
     device = backbone.head_out.conv.weight.device
     size = max(1, int(batch_size)) if batch_size else max(1, n)
     height = image_shape[1]
-    chunks = [torch.zeros((0, *image_shape), dtype=torch.long, device=device)]
+    images = torch.zeros((n, *image_shape), dtype=torch.long, device=device)
     with SamplingProgress(height * math.ceil(n / size), height, enabled=progress) as bar:
         for start in range(0, n, size):
             stop = min(n, start + size)
             part = None if biases is None else [b[start:stop] if b.shape[0] == n else b for b in biases]
             on_row = lambda _row, m=stop - start: bar.row_done(m)  # noqa: E731
-            chunk = uniforms[start:stop]
+            uniforms = noise(start, stop)
             if fast:
-                images = sample_cached(
-                    backbone, stop - start, image_shape, 0, part, device, uniforms=chunk, on_row=on_row
+                chunk = sample_cached(
+                    backbone, stop - start, image_shape, 0, part, device, uniforms=uniforms, on_row=on_row, stats=stats
                 )
             else:
                 logits_fn = lambda x, p=part: backbone(x, p)  # noqa: E731
-                images = sample_naive(logits_fn, stop - start, image_shape, 0, device, uniforms=chunk, on_row=on_row)
-            chunks.append(images)
-    return torch.cat(chunks)
+                chunk = sample_naive(logits_fn, stop - start, image_shape, 0, device, uniforms=uniforms, on_row=on_row)
+            images[start:stop] = chunk
+    return images

@@ -23,7 +23,8 @@ def export(cfg: DictConfig) -> dict[str, Any]:
     datamodule = data_module(cfg, checkpoint)
     datamodule.check_available()
     source = str(Path(cfg.ckpt_path).resolve())
-    content = export_pairs(embedder, datamodule, cfg.output, list(cfg.splits), source=source)
+    progress = bool(cfg.get("progress", True))
+    content = export_pairs(embedder, datamodule, cfg.output, list(cfg.splits), source=source, progress=progress)
     counts = ", ".join(f"{split} {len(pairs['h'])}" for split, pairs in content["splits"].items())
     print(f"exported {content['cond_dim']}-dim embeddings ({counts}) to {Path(cfg.output).resolve()}")
     return content
