@@ -28,7 +28,7 @@ EMBEDDER_FAST = [
     "model.backbone_name=test_resnet",
     "model.embedding_dim=8",
     "trainer.max_epochs=1",
-    "+trainer.limit_train_batches=3",
+    "trainer.limit_train_batches=3",
     *QUIET,
 ]
 PIXELCNN_FAST = [
@@ -41,8 +41,8 @@ PIXELCNN_FAST = [
     "model.backbone.kernel_size=3",
     "model.backbone.first_kernel_size=3",
     "trainer.max_epochs=1",
-    "+trainer.limit_train_batches=2",
-    "+trainer.limit_val_batches=1",
+    "trainer.limit_train_batches=2",
+    "trainer.limit_val_batches=1",
     "callbacks.sample_grid.num_samples=2",
     "figures.portraits.embedding_rows=1",
     "figures.portraits.samples_per_embedding=1",
