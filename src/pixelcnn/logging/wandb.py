@@ -19,6 +19,7 @@ class PixelCNNWandbLogger(WandbLogger):
 
     def __init__(self, *args: Any, offline: bool = False, log_model: bool | str = False, **kwargs: Any) -> None:
         super().__init__(*args, offline=offline, log_model=False if offline else log_model, **kwargs)
+        self._wandb_init.pop("anonymous", None)  # Lightning always passes it; W&B warns that it has no effect
         self._log_best_offline = bool(offline and log_model)
         self._best_callbacks: dict[int, ModelCheckpoint] = {}
         self._logged_best: set[tuple[str, float]] = set()
