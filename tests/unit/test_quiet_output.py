@@ -44,7 +44,7 @@ def test_the_leafspec_deprecation_is_silenced_but_other_warnings_stay() -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("default")
         quiet_noise()  # catch_warnings reset the filters: install them again inside
-        warnings.warn("`isinstance(treespec, LeafSpec)` is deprecated, use `TreeSpec`", DeprecationWarning, stacklevel=1)
+        warnings.warn("`isinstance(treespec, LeafSpec)` is deprecated, use TreeSpec", DeprecationWarning, stacklevel=1)
         warnings.warn("something the user can fix", UserWarning, stacklevel=1)
     assert [str(w.message) for w in caught] == ["something the user can fix"]
 
