@@ -51,6 +51,8 @@ class PixelCNNWandbLogger(WandbLogger):
             "original_filename": path.name,
         }
         artifact = wandb.Artifact(name=f"model-{self.experiment.id}", type="model", metadata=metadata)
-        artifact.add_file(str(path), name="model.ckpt")
+        # immutable: the manifest names the checkpoint in the run folder (what `wandb sync` uploads), instead of a
+        # copy in W&B's staging folder outside it
+        artifact.add_file(str(path), name="model.ckpt", policy="immutable", skip_cache=True)
         self.experiment.log_artifact(artifact, aliases=["best", "latest"])
         self._logged_best.add(stamp)
