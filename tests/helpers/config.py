@@ -28,8 +28,8 @@ TINY_BACKBONE = {
 FAST_TRAIN = [
     "model/backbone=small",
     "trainer.max_epochs=1",
-    "+trainer.limit_train_batches=3",
-    "+trainer.limit_val_batches=2",
+    "trainer.limit_train_batches=3",
+    "trainer.limit_val_batches=2",
     "callbacks.sample_grid.num_samples=4",
     "~callbacks.rich_progress_bar",
     "~callbacks.rich_model_summary",

@@ -23,6 +23,14 @@ class OfflineRun:
     config: dict[str, Any] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
     artifacts: list[dict[str, Any]] = field(default_factory=list)
+    run_id: str = ""
+    name: str = ""
+    group: str = ""
+    job_type: str = ""
+
+    def steps(self, key: str) -> list[int]:
+        """The ``trainer/global_step`` of every row that logged ``key``."""
+        return [row["trainer/global_step"] for row in self.history if key in row]
 
     def values(self, key: str) -> list[Any]:
         """Every logged value of ``key``, in order."""
@@ -66,17 +74,21 @@ def read_offline_run(run_dir: Path) -> OfflineRun:
             run.history.append({item_key(i): json.loads(i.value_json) for i in record.history.item})
         elif kind == "run":
             run.tags = list(record.run.tags)
+            run.run_id, run.name = record.run.run_id, record.run.display_name
+            run.group, run.job_type = record.run.run_group, record.run.job_type
             run.config.update({item_key(i): json.loads(i.value_json) for i in record.run.config.update})
         elif kind == "config":
             run.config.update({item_key(i): json.loads(i.value_json) for i in record.config.update})
         elif kind == "artifact":
             files = [entry.path for entry in record.artifact.manifest.contents]
+            local_paths = [entry.local_path for entry in record.artifact.manifest.contents]
             run.artifacts.append(
                 {
                     "name": record.artifact.name,
                     "type": record.artifact.type,
                     "aliases": list(record.artifact.aliases),
                     "files": files,
+                    "local_paths": local_paths,
                 }
             )
     return run

@@ -19,6 +19,7 @@ from pixelcnn.models import PixelCNNAutoEncoder
 from pixelcnn.tasks.evaluate import evaluate
 from pixelcnn.tasks.train import train
 from tests.helpers import FAST_TRAIN, compose_config, run_cli
+from tests.helpers.images import grid_size
 
 SMALL_AE = ["model.latent_dim=4", "model.encoder.channels=[8,16]"]
 
@@ -64,8 +65,8 @@ def test_eval_reports_both_bpds_and_writes_figure6(runs: dict[str, Path], tmp_pa
     assert metrics["compare/test/bpd"] == pytest.approx(gated["test/bpd"], abs=1e-6)
     figure = Path(metrics["figures/figure6"])
     assert figure == out / "figure6.png"
-    # 3 rows of original | MSE reconstruction | 2 samples, 8x8 images with a 1-pixel border
-    assert Image.open(figure).size == (4 * 9 + 1, 3 * 9 + 1)
+    # 3 rows of original | MSE reconstruction | 2 samples of 8x8 images
+    assert Image.open(figure).size == grid_size(3, 4, 8)
     assert "test/bpd" in result.stdout and "compare/test/bpd" in result.stdout
 
 
@@ -75,7 +76,7 @@ def test_figure6_without_mse_column_and_mse_eval(runs: dict[str, Path], tmp_path
     digits = DigitsDataModule(image_shape=[1, 8, 8], num_levels=17, num_classes=10, val_size=200, test_size=297)
     figures = draw_figures([Reconstructions(rows=2, samples_per_row=3)], model, digits, tmp_path, {"progress": False})
     assert set(figures) == {"figure6"}
-    assert Image.open(figures["figure6"]).size == (4 * 9 + 1, 2 * 9 + 1)  # original | 3 samples
+    assert Image.open(figures["figure6"]).size == grid_size(2, 4, 8)  # original | 3 samples
     with pytest.raises(CheckpointError, match="holds a PixelCNN; pass an mse_autoencoder run"):
         mse_baseline(best(runs["gated"]), model)
 

@@ -138,7 +138,7 @@ def test_nan_loss_stops_with_the_step_and_keeps_the_last_good_checkpoint(make_co
         *FAST_TRAIN,
         "model._target_=tests.integration.test_fault_tolerance.ExplodingPixelCNN",
         "+model.explode_at=3",
-        "+trainer.max_steps=10",
+        "trainer.max_steps=10",
         "trainer.limit_train_batches=10",
         "callbacks.step_checkpoint.every_n_train_steps=1",
         "~callbacks.sample_grid",

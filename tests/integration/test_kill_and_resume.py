@@ -109,7 +109,7 @@ def test_a_killed_run_resumes_with_its_optimizer_state_and_step(tmp_path: Path) 
 
     # run again in a new run folder of the same task: ckpt_path=last finds the killed run's last.ckpt
     resumed_dir = runs / "2026-01-01_00-10-00"
-    cfg = compose_config("train", [*RESUME_TRAIN, "ckpt_path=last", f"+trainer.max_steps={step + 3}"], resumed_dir)
+    cfg = compose_config("train", [*RESUME_TRAIN, "ckpt_path=last", f"trainer.max_steps={step + 3}"], resumed_dir)
     train(cfg)
     resumed = read_checkpoint(resumed_dir / "checkpoints" / "last.ckpt")
     assert resumed["global_step"] == step + 3

@@ -62,7 +62,7 @@ def test_csv_log_holds_bpd_lr_throughput_and_image_paths(logged_run: Path) -> No
     assert len(throughput) == 2 and all(v > 0 for v in throughput)
 
     images = csv_rows(logged_run / "csv" / "images.csv")
-    assert [(r["step"], r["key"]) for r in images] == [("3", "samples"), ("6", "samples"), ("6", "figures/samples")]
+    assert [(r["step"], r["key"]) for r in images] == [("2", "samples"), ("5", "samples"), ("6", "figures/samples")]
     assert [Path(r["path"]).name for r in images] == ["epoch_000.png", "epoch_001.png", "samples.png"]
     assert all(Path(r["path"]).is_file() for r in images)
 
@@ -89,6 +89,29 @@ def test_offline_wandb_run_has_metrics_config_tags_images_and_best_checkpoint(lo
     assert final.size == Image.open(logged_run / "figures" / "samples.png").size
     (artifact,) = run.artifacts
     assert artifact["type"] == "model" and "best" in artifact["aliases"] and artifact["files"] == ["model.ckpt"]
+    # what `wandb sync` uploads lies in the run folder (the best checkpoint itself, no staging copy elsewhere)
+    assert artifact["name"] == f"model-{run.run_id}"
+    assert [Path(p) for p in artifact["local_paths"]] == [Path(metrics["best_ckpt"])]
+
+
+def test_wandb_training_run_is_named_typed_and_logs_the_config_once(logged_run: Path) -> None:
+    _, run = wandb_run(logged_run)
+    assert run.job_type == "train" and run.group == ""  # a single run has no group
+    assert run.name.startswith("train backbone=small max_epochs=1") and "model=gated_cond" in run.name
+    assert "hydra.run.dir" not in run.name and "logger" not in run.name
+    # once, nested as Hydra composed it: no flat copies of the model's arguments from Lightning
+    assert not {"num_levels", "image_shape", "num_classes", "backbone"} & set(run.config)
+    info = run.config["run"]
+    assert info["params_total"] == info["params_trainable"] > 1000
+    assert "train.py" in info["command"] and "model=gated_cond" in info["command"]
+    assert info["git_commit"] is None or len(info["git_commit"]) >= 40
+
+
+def test_wandb_curves_of_one_epoch_share_their_step(logged_run: Path) -> None:
+    _, run = wandb_run(logged_run)
+    assert run.steps("val/bpd") == [2, 5]  # 3 steps per epoch: Lightning logs epoch metrics at the epoch's last step
+    assert run.steps("samples/filenames") == run.steps("val/bpd")
+    assert run.steps("train/lr") == run.steps("val/bpd") == run.steps("train/bpd")
 
 
 def test_tensorboard_gets_the_same_scalars_and_images(logged_run: Path) -> None:
@@ -99,7 +122,7 @@ def test_tensorboard_gets_the_same_scalars_and_images(logged_run: Path) -> None:
     assert set(SCALARS) <= set(events.Tags()["scalars"])
     assert [round(e.value, 6) for e in events.Scalars("train/lr")] == [0.001, 0.00099]
     grids = events.Images("samples")
-    assert [e.step for e in grids] == [3, 6]
+    assert [e.step for e in grids] == [2, 5]  # the steps of val/bpd
     width, height = Image.open(logged_run / "samples" / "epoch_001.png").size
     assert (grids[-1].width, grids[-1].height) == (width, height)
     assert len(events.Images("figures/samples")) == 1
@@ -120,11 +143,18 @@ def test_eval_sends_metrics_and_every_figure_to_the_loggers(logged_run: Path, tm
     assert result.returncode == 0, result.stderr[-3000:]
     evaluated = json.loads((tmp_path / "metrics.json").read_text())
 
+    _, trained = wandb_run(logged_run)
     _, run = wandb_run(tmp_path)
     assert run.values("test/bpd") == [pytest.approx(evaluated["test/bpd"])]
     assert run.values("test/num_images") == [297]
-    assert run.tags == ["eval"] and run.config["ckpt_path"] == metrics["best_ckpt"]
     assert len(run.values("figures/samples/filenames")) == 1
+    # an eval run carries the training run's config, name, group and tags, and names its model artifact
+    assert run.job_type == "eval" and run.name == f"eval {trained.name}" and run.group == trained.group
+    assert run.tags == ["issue7", "loggers", "eval"]
+    assert run.config["model"] == trained.config["model"] and run.config["data"] == trained.config["data"]
+    assert run.config["eval"]["ckpt_path"] == metrics["best_ckpt"]
+    assert run.config["eval"]["model_artifact"] == f"model-{trained.run_id}:best"
+    assert run.config["run"]["params_total"] == trained.config["run"]["params_total"]
 
     rows = csv_rows(tmp_path / "csv" / "metrics.csv")
     assert column(rows, "test/bpd") == [pytest.approx(evaluated["test/bpd"])]

@@ -19,6 +19,7 @@ from pixelcnn.tasks.evaluate import evaluate
 from pixelcnn.tasks.export import export
 from pixelcnn.tasks.train import train
 from tests.helpers import compose_config, run_cli
+from tests.helpers.images import grid_size
 
 QUIET = ["~callbacks.rich_progress_bar", "~callbacks.rich_model_summary", "print_config=false"]
 SMALL_TEXTURES = ["data.image_shape=[3,8,8]", "data.patches_per_image=[16,8,8]", "data.batch_size=32"]
@@ -28,7 +29,7 @@ EMBEDDER_FAST = [
     "model.backbone_name=test_resnet",
     "model.embedding_dim=8",
     "trainer.max_epochs=1",
-    "+trainer.limit_train_batches=3",
+    "trainer.limit_train_batches=3",
     *QUIET,
 ]
 PIXELCNN_FAST = [
@@ -41,8 +42,8 @@ PIXELCNN_FAST = [
     "model.backbone.kernel_size=3",
     "model.backbone.first_kernel_size=3",
     "trainer.max_epochs=1",
-    "+trainer.limit_train_batches=2",
-    "+trainer.limit_val_batches=1",
+    "trainer.limit_train_batches=2",
+    "trainer.limit_val_batches=1",
     "callbacks.sample_grid.num_samples=2",
     "figures.portraits.embedding_rows=1",
     "figures.portraits.samples_per_embedding=1",
@@ -111,9 +112,9 @@ def test_eval_writes_figure_4_and_5(runs: dict, tmp_path: Path) -> None:
     assert metrics["test/bpd"] == pytest.approx(runs["pixelcnn"]["test/bpd"], abs=1e-5)
     assert Path(metrics["figures/embedding_samples"]) == tmp_path / "embedding_samples.png"
     assert (tmp_path / "embedding_samples.png").is_file() and (tmp_path / "interpolations.png").is_file()
-    # the figures.portraits overrides reached the figure: 2 rows of image | 2 samples, 2 rows of 3 steps (8x8, border 1)
-    assert Image.open(tmp_path / "embedding_samples.png").size == (3 * 9 + 1, 2 * 9 + 1)
-    assert Image.open(tmp_path / "interpolations.png").size == (3 * 9 + 1, 2 * 9 + 1)
+    # the figures.portraits overrides reached the figure: 2 rows of image | 2 samples, 2 rows of 3 steps (8x8)
+    assert Image.open(tmp_path / "embedding_samples.png").size == grid_size(2, 3, 8)
+    assert Image.open(tmp_path / "interpolations.png").size == grid_size(2, 3, 8)
     assert json.loads((tmp_path / "metrics.json").read_text())["figures/interpolations"].endswith("interpolations.png")
 
 

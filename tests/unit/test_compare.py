@@ -33,7 +33,39 @@ def test_read_curves_keeps_epoch_rows_in_order(tmp_path: Path) -> None:
     assert curves["train/bpd"] == [(0, 3.0), (1, 2.5)]
     assert curves["val/bpd"] == [(0, 2.9), (1, 2.7)]
     assert curves["test/bpd"] == [(2, 2.71)]
-    assert "train/lr" not in curves  # its row has no epoch
+    assert curves["train/lr"] == [(0, 0.001)]  # a row without an epoch belongs to the epoch before it (0 at first)
+
+
+def test_any_csv_column_is_a_metric(tmp_path: Path) -> None:
+    run = write_run(tmp_path / "a", 3.0, 2.5, 2.9, 2.7, 2.71)
+    report = compare([run], metrics=["train/lr", "val/bpd"], output=tmp_path / "c.png")
+    assert report["runs"]["a"]["train/lr"] == {"last": 0.001, "best": 0.001, "points": 1}
+
+
+def test_the_png_goes_into_the_one_folder_given_never_the_current_one(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    run = write_run(tmp_path / "runs" / "a", 3.0, 2.5, 2.9, 2.7, 2.71)
+    assert Path(compare([run])["output"]) == run.resolve() / "compare.png"
+    other = write_run(tmp_path / "runs" / "b", 3.0, 2.5, 2.9, 2.7, 2.71)
+    both = Path(compare([run, other])["output"])
+    assert both.parent.parent == (tmp_path / "outputs" / "compare").resolve() and both.name == "compare.png"
+    assert not (tmp_path / "compare.png").exists()
+
+
+def test_multirun_jobs_are_labelled_by_the_overrides_that_differ(tmp_path: Path) -> None:
+    sweep = tmp_path / "multirun"
+    for job, (lr, val) in enumerate([("0.001", 2.0), ("0.01", 1.5)]):
+        write_run(sweep / str(job), 3.0, 2.5, 2.9, val, 2.0)
+        (sweep / str(job) / ".hydra").mkdir()
+        (sweep / str(job) / ".hydra" / "overrides.yaml").write_text(f"- logger=wandb\n- model.optimizer.lr={lr}\n")
+    report = compare([sweep], metrics=["val/bpd"], output=tmp_path / "cmp.png")
+    labels = {k: v["val/bpd"]["last"] for k, v in report["runs"].items()}
+    assert labels == {"multirun/model.optimizer.lr=0.001": 2.0, "multirun/model.optimizer.lr=0.01": 1.5}
+
+
+def test_every_logger_choice_keeps_the_csv_log(make_config) -> None:
+    for choice in ("csv", "wandb", "tensorboard", "[tensorboard,wandb]"):
+        assert "csv" in make_config(f"logger={choice}").logger
 
 
 def test_compare_plots_and_summarizes_each_run(tmp_path: Path) -> None:
@@ -68,5 +100,6 @@ def test_cli_prints_json_and_refuses_folders_without_logs(tmp_path: Path, capsys
 
 def test_unknown_metric_names_the_logged_ones(tmp_path: Path) -> None:
     run = write_run(tmp_path / "a", 3.0, 2.5, 2.9, 2.7, 2.71)
-    with pytest.raises(CompareError, match="no run logged val/nll; logged metrics: test/bpd, train/bpd, val/bpd"):
+    known = "test/bpd, train/bpd, train/lr, val/bpd"
+    with pytest.raises(CompareError, match=f"no run logged val/nll; logged metrics: {known}"):
         compare([run], metrics=["val/nll"], output=tmp_path / "c.png")

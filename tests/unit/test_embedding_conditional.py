@@ -11,7 +11,7 @@ from PIL import Image
 
 from pixelcnn.data import EmbeddingPairsDataModule
 from pixelcnn.errors import DataNotFoundError, DataValidationError, InputError
-from pixelcnn.figures import Portraits, interpolation_strips
+from pixelcnn.figures import Portraits, grid_geometry, interpolation_strips
 from pixelcnn.models import EmbeddingConditionalPixelCNN, SpatialConditionalPixelCNN
 from tests.helpers import TINY_BACKBONE
 
@@ -145,12 +145,16 @@ def test_portraits_show_the_held_out_image_then_its_samples(cls, tmp_path: Path)
     assert portraits.applies_to(model)
     figures = portraits.draw(model, datamodule, tmp_path / "figs", {})
     assert set(figures) == {"embedding_samples", "interpolations"}
-    # grid of 4x4 images with a 1-pixel border: width = n * 5 + 1
-    assert Image.open(figures["embedding_samples"]).size == ((1 + 3) * 5 + 1, 2 * 5 + 1)
-    assert Image.open(figures["interpolations"]).size == (5 * 5 + 1, 2 * 5 + 1)
+    # 2 rows of image | 3 samples, and 2 rows of 5 steps, of 4x4 images (upscaled, 2 px apart)
+    figure4 = grid_geometry(2, 1 + 3, 4, 4)
+    assert Image.open(figures["embedding_samples"]).size == (figure4.width, figure4.height)
+    figure5 = grid_geometry(2, 5, 4, 4)
+    assert Image.open(figures["interpolations"]).size == (figure5.width, figure5.height)
     # the first image of each row is the held-out image itself (identities 4 and 5: test items 0 and 1)
     grid = torch.from_numpy(np.asarray(Image.open(figures["embedding_samples"]).convert("L")))
+    scale, gap = figure4.scale, figure4.gap
     test_images = datamodule.datasets["test"]
     for row in range(2):
-        shown = grid[1 + row * 5 : 5 + row * 5, 1:5].float() / 255 * 2  # levels 0..2 saved as 0, 0.5, 1
+        top = gap + row * (4 * scale + gap)
+        shown = grid[top : top + 4 * scale : scale, gap : gap + 4 * scale : scale].float() / 255 * 2  # levels 0..2
         assert torch.equal(shown.round().long(), test_images[row][0][0])

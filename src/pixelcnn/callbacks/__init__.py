@@ -2,8 +2,9 @@
 
 from pixelcnn.callbacks.config_in_checkpoint import ConfigInCheckpoint
 from pixelcnn.callbacks.ema import EMA
+from pixelcnn.callbacks.learning_rate import LearningRate
 from pixelcnn.callbacks.nonfinite_loss import StopOnNonFiniteLoss
 from pixelcnn.callbacks.sample_grid import SampleGridCallback
 from pixelcnn.callbacks.throughput import ImagesPerSecond
 
-__all__ = ["EMA", "ConfigInCheckpoint", "ImagesPerSecond", "SampleGridCallback", "StopOnNonFiniteLoss"]
+__all__ = ["EMA", "ConfigInCheckpoint", "ImagesPerSecond", "LearningRate", "SampleGridCallback", "StopOnNonFiniteLoss"]

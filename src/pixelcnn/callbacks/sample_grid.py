@@ -37,4 +37,10 @@ class SampleGridCallback(pl.Callback):
         folder = Path(self.dirpath or Path(trainer.default_root_dir) / "samples")
         path = folder / f"epoch_{trainer.current_epoch:03d}.png"
         self.last_path = save_grid(images, pl_module.num_levels, path, nrow)
-        log_image(trainer.loggers, "samples", self.last_path, step=trainer.global_step)
+        log_image(trainer.loggers, "samples", self.last_path, step=validation_step(trainer))
+
+
+def validation_step(trainer: pl.Trainer) -> int:
+    """The step Lightning logs this validation's metrics (``val/bpd``) at: its logging counter of optimizer steps,
+    which does not yet count the step of the batch that triggered validation. The grid lines up with them."""
+    return trainer.fit_loop.epoch_loop._batches_that_stepped

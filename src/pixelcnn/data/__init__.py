@@ -4,6 +4,7 @@ from pixelcnn.data.base import ImageDataModule
 from pixelcnn.data.celeba import CelebADataModule
 from pixelcnn.data.digits import DigitsDataModule
 from pixelcnn.data.embedding_pairs import EmbeddingPairsDataModule
+from pixelcnn.data.folder import FolderDataModule
 from pixelcnn.data.imagenet import ImageNetDataModule
 from pixelcnn.data.patches import PatchesDataModule
 from pixelcnn.data.textures import TexturesDataModule
@@ -14,6 +15,7 @@ __all__ = [
     "CelebADataModule",
     "DigitsDataModule",
     "EmbeddingPairsDataModule",
+    "FolderDataModule",
     "ImageDataModule",
     "ImageNetDataModule",
     "MNISTDataModule",

@@ -15,15 +15,17 @@ from pixelcnn.errors import DataNotFoundError, DataValidationError
 TORCHVISION_SPLITS = {"train": "train", "val": "valid", "test": "test"}
 
 
-def crop_and_resize(image: Any, crop_size: int, size: int) -> np.ndarray:
-    """PIL image -> (3, size, size) uint8: a centred ``crop_size`` square (the face), then an area resize."""
+def crop_and_resize(image: Any, crop_size: int, size: int, mode: str = "RGB") -> np.ndarray:
+    """PIL image -> (C, size, size) uint8 (C=3 for mode RGB, 1 for L): a centred ``crop_size`` square (at most the
+    image's short side), then an area resize."""
     from PIL import Image
 
     width, height = image.size
     crop = min(crop_size, width, height)
     left, top = (width - crop) // 2, (height - crop) // 2
-    square = image.convert("RGB").crop((left, top, left + crop, top + crop))
-    return np.asarray(square.resize((size, size), Image.Resampling.BOX), dtype=np.uint8).transpose(2, 0, 1)
+    square = image.convert(mode).crop((left, top, left + crop, top + crop))
+    pixels = np.asarray(square.resize((size, size), Image.Resampling.BOX), dtype=np.uint8)
+    return pixels[None] if pixels.ndim == 2 else pixels.transpose(2, 0, 1)
 
 
 class CelebADataModule(ImageDataModule):

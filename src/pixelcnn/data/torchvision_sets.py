@@ -36,9 +36,18 @@ class TorchvisionDataModule(ImageDataModule):
             self.read(train=False)
 
     def prepare_data(self) -> None:
-        if self.download:
-            for train in (True, False):
+        if not self.download:
+            return
+        for train in (True, False):
+            try:
                 self.open(train)
+            except (OSError, RuntimeError) as error:  # no network (URLError is an OSError), or every mirror failed
+                reason = str(getattr(error, "reason", "") or error).splitlines()[0]
+                raise DataNotFoundError(
+                    f"could not download {self.dataset_name} into {Path(self.data_dir).resolve()} ({reason}); "
+                    f"check the internet connection, or copy the files there by hand ({self.files_hint}) and run "
+                    "without data.download=true"
+                ) from error
 
     def read(self, train: bool) -> tuple[np.ndarray, np.ndarray]:
         try:

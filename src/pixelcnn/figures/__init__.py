@@ -2,7 +2,7 @@
 reconstructions (Figure 6). Chosen by the ``figures`` config group; drawn by eval.py and after training."""
 
 from pixelcnn.figures.base import Figure, draw_figures
-from pixelcnn.figures.grid import image_grid, save_grid
+from pixelcnn.figures.grid import grid_geometry, image_grid, save_grid
 from pixelcnn.figures.portraits import Portraits, interpolation_strips
 from pixelcnn.figures.previews import preview
 from pixelcnn.figures.reconstructions import Reconstructions
@@ -14,6 +14,7 @@ __all__ = [
     "Reconstructions",
     "SampleGrid",
     "draw_figures",
+    "grid_geometry",
     "image_grid",
     "interpolation_strips",
     "preview",

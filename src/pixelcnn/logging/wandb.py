@@ -19,6 +19,7 @@ class PixelCNNWandbLogger(WandbLogger):
 
     def __init__(self, *args: Any, offline: bool = False, log_model: bool | str = False, **kwargs: Any) -> None:
         super().__init__(*args, offline=offline, log_model=False if offline else log_model, **kwargs)
+        self._wandb_init.pop("anonymous", None)  # Lightning always passes it; W&B warns that it has no effect
         self._log_best_offline = bool(offline and log_model)
         self._best_callbacks: dict[int, ModelCheckpoint] = {}
         self._logged_best: set[tuple[str, float]] = set()
@@ -50,6 +51,8 @@ class PixelCNNWandbLogger(WandbLogger):
             "original_filename": path.name,
         }
         artifact = wandb.Artifact(name=f"model-{self.experiment.id}", type="model", metadata=metadata)
-        artifact.add_file(str(path), name="model.ckpt")
+        # immutable: the manifest names the checkpoint in the run folder (what `wandb sync` uploads), instead of a
+        # copy in W&B's staging folder outside it
+        artifact.add_file(str(path), name="model.ckpt", policy="immutable", skip_cache=True)
         self.experiment.log_artifact(artifact, aliases=["best", "latest"])
         self._logged_best.add(stamp)

@@ -80,7 +80,7 @@ class TrainableModule(pl.LightningModule):
         optimizer = self.optimizer_factory([p for p in self.parameters() if p.requires_grad])
         if self.scheduler_factory is None:
             return optimizer
-        # "name" is the key LearningRateMonitor logs the learning rate under
+        # "name": the scheduler's name in Lightning; pixelcnn.callbacks.LearningRate logs the rate as train/lr
         scheduler = {"scheduler": self.scheduler_factory(optimizer), "interval": "epoch", "name": "train/lr"}
         return {"optimizer": optimizer, "lr_scheduler": scheduler}
 

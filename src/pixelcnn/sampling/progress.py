@@ -6,7 +6,7 @@ import sys
 import time
 from types import TracebackType
 
-from tqdm.auto import tqdm
+from tqdm import tqdm  # not tqdm.auto: without ipywidgets it warns in notebooks; text bars work everywhere
 
 
 class SamplingProgress:

@@ -34,8 +34,20 @@ def user_message(error: BaseException) -> str | None:
             return f"{seen} (Lightning); check the trainer config, e.g. trainer=cpu on a machine without a GPU"
         if isinstance(seen, CONFIG_ERRORS):
             return config_error_message(seen)
+        if is_missing_slurm(seen):
+            return (
+                "hydra/launcher=slurm needs SLURM (srun / sbatch), which this machine does not have; run the sweep "
+                "from a cluster's login node, or drop hydra/launcher=slurm to run its jobs here one by one"
+            )
         seen = seen.__cause__ or seen.__context__
     return None
+
+
+def is_missing_slurm(error: BaseException) -> bool:
+    """submitit's error when its SLURM launcher starts on a machine without SLURM's commands."""
+    if isinstance(error, FileNotFoundError) and error.filename in ("srun", "sbatch"):
+        return True
+    return isinstance(error, RuntimeError) and 'Could not detect "srun"' in str(error)
 
 
 def config_error_message(error: BaseException) -> str:

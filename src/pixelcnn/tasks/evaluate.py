@@ -9,13 +9,16 @@ from typing import Any
 import hydra
 import pytorch_lightning as pl
 from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.loggers import WandbLogger
 
 from pixelcnn.checkpoints.reader import module_from_checkpoint, read_checkpoint
 from pixelcnn.checkpoints.registry import instantiate_checked
 from pixelcnn.data.base import ImageDataModule
 from pixelcnn.errors import DataValidationError, PixelCNNError
 from pixelcnn.figures import draw_figures
+from pixelcnn.logging.lineage import eval_run_options, model_artifact, use_model_artifact
 from pixelcnn.logging.media import log_figures, log_scalars
+from pixelcnn.logging.run_info import run_info
 from pixelcnn.models.base import TrainableModule
 from pixelcnn.tasks.runtime import instantiate_group, print_config_tree, resolved, trainer_from_config
 
@@ -78,21 +81,40 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         metrics.update({f"figures/{name}": str(path) for name, path in figures.items()})
         (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
         print(", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if k.endswith(("/bpd", "/mse"))))
-        log_evaluation(cfg, metrics, figures, step=int(checkpoint.get("global_step", 0)))
+        log_evaluation(cfg, metrics, figures, checkpoint, model)
     return metrics
 
 
-def log_evaluation(cfg: DictConfig, metrics: dict[str, Any], figures: dict[str, Path], step: int) -> None:
-    """Send the metrics, the eval config and every figure to the loggers of ``logger=...`` (none by default).
+def log_evaluation(
+    cfg: DictConfig, metrics: dict[str, Any], figures: dict[str, Path], checkpoint: dict[str, Any], model: Any
+) -> None:
+    """Send the metrics and every figure to the loggers of ``logger=...`` (none by default), at the checkpoint's
+    training step, so eval numbers line up with the training curves.
 
-    ``step`` is the checkpoint's training step, so eval numbers line up with the training curves.
+    The logged config is the training run's (``pixelcnn_config``, so eval runs filter and group by the same
+    hyper-parameters), this evaluation's options under ``eval`` and ``run`` (parameter counts, commit, command).
+    A W&B eval run is named ``eval <training run's name>``, joins the training run's group and uses the model
+    artifact the checkpoint came from.
     """
-    loggers = instantiate_group(cfg.get("logger"))
-    if not loggers:
+    if not cfg.get("logger"):
         return
-    scalars = {k: float(v) for k, v in metrics.items() if isinstance(v, int | float)}
+    train_config = checkpoint.get("pixelcnn_config") or {}
+    artifact = model_artifact(cfg.ckpt_path, train_config)
+    loggers = []
+    for key, item in cfg.logger.items():
+        options = eval_run_options(train_config, list(cfg.tags)) if key == "wandb" else {}
+        loggers.append(hydra.utils.instantiate(item, **options))
+    config = {
+        **train_config,
+        "eval": {**resolved(cfg), "model_artifact": artifact},
+        **run_info(model, cfg.paths.root_dir),
+    }
     for logger in loggers:
-        logger.log_hyperparams(resolved(cfg))
+        logger.log_hyperparams(config)
+        if artifact is not None and isinstance(logger, WandbLogger):
+            use_model_artifact(logger.experiment, artifact, offline=bool(cfg.logger.wandb.offline))
+    step = int(checkpoint.get("global_step", 0))
+    scalars = {k: float(v) for k, v in metrics.items() if isinstance(v, int | float)}
     log_scalars(loggers, scalars, step=step)
     log_figures(loggers, figures, step=step)
     for logger in loggers:

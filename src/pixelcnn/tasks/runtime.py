@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
@@ -17,7 +18,18 @@ log = logging.getLogger("pixelcnn")
 
 
 def print_config_tree(cfg: DictConfig, save_to: Path | None = None, first: Sequence[str] = ()) -> None:
-    """Rich tree of the composed config, one branch per top-level key; also written to ``save_to``."""
+    """Print the chosen config groups and the command line's overrides (rank 0 only); the full Rich tree of the
+    composed config, one branch per top-level key, goes to ``save_to`` (the run folder's ``config_tree.log``)."""
+    if not is_rank_zero():
+        return
+    if save_to is not None:
+        save_to.parent.mkdir(parents=True, exist_ok=True)
+        with open(save_to, "w") as file:
+            write_config_tree(cfg, file, first)
+    print(config_summary(save_to))
+
+
+def write_config_tree(cfg: DictConfig, file: TextIO, first: Sequence[str] = ()) -> None:
     import rich
     import rich.syntax
     import rich.tree
@@ -28,11 +40,32 @@ def print_config_tree(cfg: DictConfig, save_to: Path | None = None, first: Seque
         value = cfg[key]
         text = OmegaConf.to_yaml(value, resolve=True) if isinstance(value, DictConfig) else str(value)
         tree.add(key, style="dim", guide_style="dim").add(rich.syntax.Syntax(text, "yaml"))
-    rich.print(tree)
-    if save_to is not None:
-        save_to.parent.mkdir(parents=True, exist_ok=True)
-        with open(save_to, "w") as file:
-            rich.print(tree, file=file)
+    rich.print(tree, file=file)
+
+
+def config_summary(full_tree: Path | None = None) -> str:
+    """``config: data=digits model=gated_cond model/backbone=default ...`` (the groups Hydra chose), the overrides
+    of the command line and where the full tree is."""
+    from hydra.core.hydra_config import HydraConfig
+
+    lines = []
+    if HydraConfig.initialized():
+        hydra_cfg = HydraConfig.get()
+        choices = [f"{group}={option}" for group, option in hydra_cfg.runtime.choices.items() if shown(group, option)]
+        lines.append("config: " + " ".join(sorted(choices)))
+        lines.append("overrides: " + (" ".join(hydra_cfg.overrides.task) or "none"))
+    if full_tree is not None:
+        lines.append(f"full config: {full_tree}")
+    return "\n".join(lines)
+
+
+def shown(group: str, option: Any) -> bool:
+    return option is not None and not group.startswith("hydra") and group != "paths"
+
+
+def is_rank_zero() -> bool:
+    """False in the other processes of a DDP / multi-node run (Lightning's and SLURM's rank variables)."""
+    return all(os.environ.get(name, "0") == "0" for name in ("RANK", "LOCAL_RANK", "NODE_RANK", "SLURM_PROCID"))
 
 
 def instantiate_group(group: DictConfig | None) -> list[Any]:

@@ -17,6 +17,7 @@ from pixelcnn.callbacks import ConfigInCheckpoint, StopOnNonFiniteLoss
 from pixelcnn.data.base import ImageDataModule
 from pixelcnn.figures import draw_figures
 from pixelcnn.logging.media import log_figures
+from pixelcnn.logging.run_info import run_info
 from pixelcnn.tasks.distributed import check_sweep_strategy, rank_report
 from pixelcnn.tasks.resume import check_resumable, resolve_ckpt_path
 from pixelcnn.tasks.runtime import instantiate_group, log, print_config_tree, resolved, trainer_from_config
@@ -52,7 +53,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     trainer = trainer_from_config(cfg, callbacks=callbacks, logger=loggers or False)
     check_sweep_strategy(trainer, cfg.trainer.get("strategy"))
     for logger in loggers:
-        logger.log_hyperparams(resolved(cfg))
+        logger.log_hyperparams({**resolved(cfg), **run_info(model, cfg.paths.root_dir)})
 
     if cfg.get("train", True):
         trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)

@@ -1,0 +1,128 @@
+"""Any folder of PNG / JPEG images as a data set: centre-cropped, resized, quantized to K levels, converted once."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pixelcnn.data.arrays import ImageArrayDataset
+from pixelcnn.data.base import ImageDataModule
+from pixelcnn.data.cache import image_cache
+from pixelcnn.data.celeba import crop_and_resize
+from pixelcnn.errors import DataNotFoundError, DataValidationError
+
+log = logging.getLogger("pixelcnn")
+SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+def quantize(pixels: np.ndarray, num_levels: int) -> np.ndarray:
+    """uint8 values 0..255 -> levels 0..K-1 (K equal-width bins; K=256 keeps them)."""
+    return (pixels.astype(np.uint16) * num_levels // 256).astype(np.uint8)
+
+
+def image_files(root: Path) -> tuple[list[Path], list[int] | None, list[str]]:
+    """The PNG / JPEG files under ``root`` and, when they lie in sub-folders, one class per sub-folder (sorted)."""
+    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file())
+    classes = sorted({p.parent.relative_to(root).parts[0] for p in files if p.parent != root})
+    if not classes:
+        return files, None, []
+    files = [p for p in files if p.parent != root]  # with class folders, loose files at the top have no class
+    return files, [classes.index(p.relative_to(root).parts[0]) for p in files], classes
+
+
+class FolderDataModule(ImageDataModule):
+    """``data=folder data.path=/my/images data.image_size=32``: every PNG / JPEG under ``path`` (one sub-folder per
+    class, optionally), centre-cropped to a square, resized to ``image_size`` and quantized to ``num_levels``.
+
+    Converted once to ``cache_dir/<fingerprint>.npy`` (memory-mapped after that; a changed folder gets a new
+    fingerprint). Files that are not readable images are skipped and counted. Seeded val / test hold-outs of
+    ``val_fraction`` / ``test_fraction`` of the images.
+    """
+
+    name = "folder"
+
+    def __init__(
+        self,
+        path: str,
+        cache_dir: str,
+        image_size: int | None = None,
+        channels: int | None = None,
+        val_fraction: float = 0.1,
+        test_fraction: float = 0.1,
+        **kwargs: Any,
+    ) -> None:
+        """``image_size`` / ``channels`` are what the config's ``image_shape`` is built from (checked against it)."""
+        super().__init__(**kwargs)
+        self.path = Path(path)
+        self.cache_dir = Path(cache_dir)
+        self.val_fraction, self.test_fraction = val_fraction, test_fraction
+        shape = (channels or self.image_shape[0], image_size or self.image_shape[1], image_size or self.image_shape[2])
+        if self.image_shape[0] not in (1, 3) or self.image_shape[1] != self.image_shape[2] or shape != self.image_shape:
+            raise DataValidationError(
+                f"data=folder gives square grey or RGB images of data.image_size: data.image_shape must be "
+                f"[1|3, S, S] = [data.channels, data.image_size, data.image_size], got {list(self.image_shape)}"
+            )
+        self.skipped = 0
+
+    def check_available(self) -> None:
+        if not self.path.is_dir():
+            raise DataNotFoundError(
+                f"data.path {self.path.resolve()} is not a folder; pass a folder of PNG / JPEG files"
+            )
+
+    def load_splits(self) -> dict[str, ImageArrayDataset]:
+        self.check_available()
+        files, labels, classes = image_files(self.path)
+        if self.num_classes is not None and labels is not None and self.num_classes != len(classes):
+            raise DataValidationError(
+                f"{self.path} has {len(classes)} class folders ({', '.join(classes)}) but data.num_classes is "
+                f"{self.num_classes}"
+            )
+        images, kept = self.cached(files)
+        labels_array = None if labels is None else np.asarray(labels, dtype=np.int64)[kept]
+        n = len(images)
+        val, test = max(1, round(n * self.val_fraction)), max(1, round(n * self.test_fraction))
+        if n < val + test + 1:
+            raise DataNotFoundError(f"{self.path} holds {n} readable PNG / JPEG images; at least 3 are needed")
+        rest, test_set = self.split_off(images, labels_array, test)
+        train, val_set = self.split_off(images, labels_array, val, indices=rest.indices)
+        return {"train": train, "val": val_set, "test": test_set}
+
+    def cached(self, files: list[Path]) -> tuple[np.ndarray, np.ndarray]:
+        """The images of ``files`` that could be read, (N,C,S,S) levels (memory map), and their indices in files."""
+        channels, size, _ = self.image_shape
+        stamp = "\n".join(f"{p}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in files)
+        key = hashlib.sha1(f"{stamp}|{self.image_shape}|{self.num_levels}".encode()).hexdigest()[:16]
+        images_path, kept_path = self.cache_dir / f"{key}.npy", self.cache_dir / f"{key}_kept.npy"
+        if not images_path.exists() or not kept_path.exists():
+            self.convert(files, images_path, kept_path)
+        kept = np.load(kept_path)
+        self.skipped = len(files) - len(kept)
+        return np.load(images_path, mmap_mode="r"), kept
+
+    def convert(self, files: list[Path], images_path: Path, kept_path: Path) -> None:
+        from PIL import Image, UnidentifiedImageError
+
+        channels, size, _ = self.image_shape
+        converted, kept = [], []
+        for index, file in enumerate(files):
+            try:
+                with Image.open(file) as image:
+                    pixels = crop_and_resize(image, max(image.size), size, "L" if channels == 1 else "RGB")
+            except (OSError, UnidentifiedImageError, ValueError):
+                continue
+            converted.append(quantize(pixels, self.num_levels))
+            kept.append(index)
+        if len(kept) < len(files):
+            log.warning(
+                f"data=folder: skipped {len(files) - len(kept)} of {len(files)} files that are not readable images"
+            )
+        if not kept:
+            raise DataNotFoundError(f"no readable PNG / JPEG images under {self.path.resolve()}")
+        with image_cache(images_path, (len(kept), channels, size, size)) as images:
+            images[:] = np.stack(converted)
+        np.save(kept_path, np.asarray(kept, dtype=np.int64))
