@@ -118,18 +118,39 @@ def test_eval_refuses_data_of_another_image_size(make_config, trained: Path) -> 
 
 
 # --- where ckpt_path=... points ---------------------------------------------------------------------------------
-def test_ckpt_path_resolves_last_a_run_folder_and_a_file(trained: Path, tmp_path: Path) -> None:
+def test_ckpt_path_resolves_last_a_run_folder_and_a_file(trained: Path, tmp_path: Path, caplog) -> None:
     last = trained / "checkpoints" / "last.ckpt"
     new_run = trained.parent / "second"  # a sibling run folder, as Hydra makes for the next run
-    assert resolve_ckpt_path("last", new_run) == last
+    assert resolve_ckpt_path("last", trained) == last
     assert resolve_ckpt_path(str(trained), new_run) == last
     assert resolve_ckpt_path(str(trained / "checkpoints"), new_run) == last
     assert resolve_ckpt_path(str(last), new_run) == last
     assert resolve_ckpt_path(None, new_run) is None
-    with pytest.raises(CheckpointError, match="found no last.ckpt"):
-        resolve_ckpt_path("last", tmp_path / "runs" / "lonely")
+    # ckpt_path=last reads this run folder only, never a sibling run's: nothing there yet -> from scratch, said once
+    with caplog.at_level("WARNING", logger="pixelcnn"):
+        assert resolve_ckpt_path("last", new_run) is None
+    notices = [r.getMessage() for r in caplog.records if "ckpt_path=last" in r.getMessage()]
+    assert len(notices) == 1 and "training from scratch" in notices[0] and str(new_run) in notices[0], notices
     with pytest.raises(CheckpointError, match="does not exist"):
         resolve_ckpt_path(str(tmp_path / "nope.ckpt"), new_run)
+
+
+def test_one_last_checkpoint_per_run_folder_holding_the_newest_state(make_config, tmp_path: Path) -> None:
+    """Both checkpoint callbacks (best + step) write one last.ckpt, never last-v1.ckpt; at the end it holds the
+    final step."""
+    cfg = make_config(
+        *FAST_TRAIN,
+        "~callbacks.sample_grid",
+        "figures=none",
+        "test=false",
+        "trainer.max_epochs=2",
+        "callbacks.step_checkpoint.every_n_train_steps=2",
+    )
+    train(cfg)
+    folder = tmp_path / "run" / "checkpoints"
+    lasts = sorted(p.name for p in folder.iterdir() if p.name.startswith("last"))
+    assert lasts == ["last.ckpt"], lasts
+    assert read_checkpoint(folder / "last.ckpt")["global_step"] == 6  # 2 epochs of 3 steps: the newest state
 
 
 # --- NaN / inf loss -----------------------------------------------------------------------------------------------

@@ -107,8 +107,8 @@ def test_a_killed_run_resumes_with_its_optimizer_state_and_step(tmp_path: Path) 
     adam_steps = {int(s["step"]) for s in killed["optimizer_states"][0]["state"].values()}
     assert adam_steps == {step}
 
-    # run again in a new run folder of the same task: ckpt_path=last finds the killed run's last.ckpt
-    resumed_dir = runs / "2026-01-01_00-10-00"
+    # run again in the same run folder (as a SLURM requeue does): ckpt_path=last finds the killed run's last.ckpt
+    resumed_dir = killed_dir
     cfg = compose_config("train", [*RESUME_TRAIN, "ckpt_path=last", f"+trainer.max_steps={step + 3}"], resumed_dir)
     train(cfg)
     resumed = read_checkpoint(resumed_dir / "checkpoints" / "last.ckpt")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import netrc
 import os
+from pathlib import Path
 
 from omegaconf import OmegaConf
 
@@ -20,6 +22,26 @@ def wandb_offline_default() -> bool:
         return True
 
 
+def unique_dir(path: str) -> str:
+    """``path``, or ``path_1``, ``path_2``, ...: the first of them that did not exist, created here.
+
+    ``mkdir`` either creates a folder or fails because it exists, in one step, so two processes (runs started in
+    the same second) never get the same folder. Cached per config (``use_cache``), like Hydra's ``now``.
+    """
+    base = Path(path)
+    base.parent.mkdir(parents=True, exist_ok=True)
+    for number in itertools.count():
+        candidate = base if number == 0 else base.with_name(f"{base.name}_{number}")
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        return str(candidate)
+    raise AssertionError("unreachable")
+
+
 def register_resolvers() -> None:
     if not OmegaConf.has_resolver("wandb_offline_default"):
         OmegaConf.register_new_resolver("wandb_offline_default", wandb_offline_default)
+    if not OmegaConf.has_resolver("unique_dir"):
+        OmegaConf.register_new_resolver("unique_dir", unique_dir, use_cache=True)
