@@ -6,11 +6,13 @@ import math
 from pathlib import Path
 
 import pytest
+import pytorch_lightning as pl
 import torch
 
 from pixelcnn import load_model
+from pixelcnn.callbacks import StopOnNonFiniteLoss
 from pixelcnn.checkpoints.reader import read_checkpoint
-from pixelcnn.errors import CheckpointError, DataValidationError, InputError
+from pixelcnn.errors import CheckpointError, DataValidationError, InputError, NonFiniteLossError
 from pixelcnn.models import PixelCNN
 from pixelcnn.tasks.errors import user_errors
 from pixelcnn.tasks.evaluate import evaluate
@@ -36,6 +38,20 @@ class ExplodingPixelCNN(PixelCNN):
     def training_step(self, batch, batch_idx):
         loss = super().training_step(batch, batch_idx)
         return loss * math.nan if self.global_step >= self.hparams.explode_at else loss
+
+
+class PoisonedPixelCNN(PixelCNN):
+    """One weight becomes NaN during the step at global step ``poison_at`` (the loss of that step is still finite)."""
+
+    def __init__(self, *args, poison_at: int = 3, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.remember(poison_at=poison_at)
+
+    def training_step(self, batch, batch_idx):
+        loss = super().training_step(batch, batch_idx)
+        if self.global_step == self.hparams.poison_at:
+            next(self.parameters()).data.view(-1)[0] = math.nan  # .data: not seen by autograd
+        return loss
 
 
 @pytest.fixture(scope="module")
@@ -176,6 +192,61 @@ def test_nan_loss_stops_with_the_step_and_keeps_the_last_good_checkpoint(make_co
     assert all(torch.isfinite(w).all() for w in kept["state_dict"].values() if w.is_floating_point())
     # the bad step was never applied: the optimizer made exactly 3 steps
     assert all(int(s["step"]) == 3 for s in kept["optimizer_states"][0]["state"].values())
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message", "good_step"),
+    [
+        (
+            ["model._target_=tests.integration.test_fault_tolerance.PoisonedPixelCNN", "+model.poison_at=3"],
+            "error: the weights became NaN or infinite at global step 4",
+            3,
+        ),
+        (["model.optimizer.lr=inf"], "error: the weights became NaN or infinite at global step 1", None),
+    ],
+)
+def test_nonfinite_weights_stop_training_and_are_never_checkpointed(
+    make_config, tmp_path: Path, capsys, overrides: list[str], message: str, good_step: int | None
+) -> None:
+    cfg = make_config(
+        *FAST_TRAIN,
+        *overrides,
+        "+trainer.max_steps=10",
+        "trainer.limit_train_batches=10",
+        "callbacks.step_checkpoint.every_n_train_steps=1",
+        "~callbacks.sample_grid",
+    )
+    with pytest.raises(SystemExit) as stopped, user_errors():
+        train(cfg)
+    assert stopped.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(message), lines
+    folder = tmp_path / "run" / "checkpoints"
+    for path in folder.glob("*.ckpt"):  # every checkpoint on disk holds finite weights
+        weights = read_checkpoint(path)["state_dict"].values()
+        assert all(torch.isfinite(w).all() for w in weights if w.is_floating_point()), path
+    if good_step is None:
+        assert "no checkpoint had been saved yet" in lines[0] and not list(folder.glob("*.ckpt"))
+    else:  # the newest good checkpoint is named
+        assert f"the newest good checkpoint is {folder / 'last.ckpt'}" in lines[0]
+        assert read_checkpoint(folder / "last.ckpt")["global_step"] == good_step
+
+
+def test_a_checkpoint_with_nonfinite_weights_is_never_written(tmp_path: Path) -> None:
+    model = PixelCNN((1, 4, 4), 5, backbone={"num_layers": 2, "hidden_channels": 4, "skip_channels": 4})
+    trainer = pl.Trainer(
+        max_steps=0,
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        callbacks=[StopOnNonFiniteLoss()],
+        default_root_dir=tmp_path,
+    )
+    trainer.strategy.connect(model)
+    next(model.parameters()).data.view(-1)[0] = math.inf
+    with pytest.raises(NonFiniteLossError, match="refusing to write a checkpoint with NaN or infinite weights"):
+        trainer.save_checkpoint(tmp_path / "bad.ckpt")
+    assert not (tmp_path / "bad.ckpt").exists()
 
 
 # --- config and input errors through the command line and the API -----------------------------------------------
