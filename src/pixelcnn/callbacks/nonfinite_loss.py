@@ -11,7 +11,9 @@ from pytorch_lightning.callbacks import ModelCheckpoint
 
 from pixelcnn.errors import NonFiniteLossError
 
-ADVICE = "lower model.optimizer.lr, set trainer.gradient_clip_val=1.0 or check the data, then resume with ckpt_path=last"
+ADVICE = (
+    "lower model.optimizer.lr, set trainer.gradient_clip_val=1.0 or check the data, then resume with ckpt_path=last"
+)
 
 
 def all_finite(tensors: list[torch.Tensor]) -> bool:

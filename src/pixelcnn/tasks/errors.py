@@ -8,6 +8,7 @@ chain of causes is searched). Anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -17,6 +18,9 @@ from hydra.errors import ConfigCompositionException, MissingConfigException, Ove
 from omegaconf.errors import MissingMandatoryValue
 
 from pixelcnn.errors import PixelCNNError
+
+# a folder the user chose that cannot be written: read-only, no permission, a file where a folder must be
+UNWRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR)
 
 # Hydra / OmegaConf errors a user makes on the command line: unknown keys, unknown options, bad syntax, no value.
 CONFIG_ERRORS = (ConfigCompositionException, MissingConfigException, OverrideParseException, MissingMandatoryValue)
@@ -34,6 +38,11 @@ def user_message(error: BaseException) -> str | None:
             return f"{seen} (Lightning); check the trainer config, e.g. trainer=cpu on a machine without a GPU"
         if isinstance(seen, CONFIG_ERRORS):
             return config_error_message(seen)
+        if isinstance(seen, OSError) and seen.errno in UNWRITABLE and seen.filename:
+            return (
+                f"cannot write {seen.filename}: {seen.strerror}; pass a writable run folder "
+                "(hydra.run.dir=...) or data folder (paths.data_dir=...)"
+            )
         seen = seen.__cause__ or seen.__context__
     return None
 

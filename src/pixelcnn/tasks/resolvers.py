@@ -9,6 +9,8 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from pixelcnn.errors import PixelCNNError
+
 
 def wandb_offline_default() -> bool:
     """True unless W&B can find an API key (``WANDB_API_KEY`` or an api.wandb.ai netrc entry)."""
@@ -29,15 +31,23 @@ def unique_dir(path: str) -> str:
     the same second) never get the same folder. Cached per config (``use_cache``), like Hydra's ``now``.
     """
     base = Path(path)
-    base.parent.mkdir(parents=True, exist_ok=True)
     for number in itertools.count():
         candidate = base if number == 0 else base.with_name(f"{base.name}_{number}")
         try:
+            base.parent.mkdir(parents=True, exist_ok=True)
             candidate.mkdir()
         except FileExistsError:
-            continue
+            if candidate.is_dir():
+                continue
+            raise unwritable(candidate, "a file is in the way") from None
+        except OSError as error:
+            raise unwritable(candidate, error.strerror) from error
         return str(candidate)
     raise AssertionError("unreachable")
+
+
+def unwritable(folder: Path, why: str | None) -> PixelCNNError:
+    return PixelCNNError(f"cannot create the run folder {folder}: {why}; pass a writable one with hydra.run.dir=...")
 
 
 def register_resolvers() -> None:
