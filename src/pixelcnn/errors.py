@@ -28,6 +28,12 @@ class ConfigValueError(PixelCNNError, ValueError):
     """A config value or argument outside what the code accepts (a batch size of 0, an even kernel, ...)."""
 
 
+class RunInterrupted(PixelCNNError):
+    """Training stopped at a signal (SIGTERM / SIGUSR1 from a cluster, SIGINT); its state was saved to resume."""
+
+    exit_status = 143  # 128 + SIGTERM, what a shell reports for a process stopped by SIGTERM
+
+
 class NonFiniteLossError(PixelCNNError):
     """The training loss became NaN or infinite; training stopped before the bad step was applied."""
 

@@ -47,6 +47,16 @@ def user_message(error: BaseException) -> str | None:
     return None
 
 
+def exit_status(error: BaseException) -> int:
+    """2 for a user's error; a ``PixelCNNError`` with an ``exit_status`` (a run stopped by a signal) gives its own."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, PixelCNNError):
+            return int(getattr(seen, "exit_status", 2))
+        seen = seen.__cause__ or seen.__context__
+    return 2
+
+
 def config_error_message(error: BaseException) -> str:
     """Hydra's multi-line message (and its cause), joined into one line with a hint."""
     text = str(error)
@@ -80,7 +90,7 @@ def user_errors() -> Iterator[None]:
         if message is None:
             raise
         print(f"error: {message}", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(exit_status(error))
     finally:
         finish_wandb()
 

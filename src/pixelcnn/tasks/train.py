@@ -12,9 +12,11 @@ import pytorch_lightning as pl
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import Callback, ModelCheckpoint, WeightAveraging
 from pytorch_lightning.loggers import Logger
+from pytorch_lightning.utilities.exceptions import SIGTERMException
 
-from pixelcnn.callbacks import ConfigInCheckpoint, StopOnNonFiniteLoss
+from pixelcnn.callbacks import CheckpointOnSignal, ConfigInCheckpoint, StopOnNonFiniteLoss
 from pixelcnn.data.base import ImageDataModule
+from pixelcnn.errors import RunInterrupted
 from pixelcnn.figures import draw_figures
 from pixelcnn.logging.media import log_figures
 from pixelcnn.tasks.distributed import check_sweep_strategy, rank_report
@@ -45,8 +47,9 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     if ckpt_path is not None:
         check_resumable(ckpt_path, model)
         log.info(f"resuming from {ckpt_path}")
+    on_signal = CheckpointOnSignal()
     callbacks = ordered(
-        [*instantiate_group(cfg.get("callbacks")), ConfigInCheckpoint(resolved(cfg)), StopOnNonFiniteLoss()]
+        [*instantiate_group(cfg.get("callbacks")), ConfigInCheckpoint(resolved(cfg)), StopOnNonFiniteLoss(), on_signal]
     )
     loggers = instantiate_group(cfg.get("logger"))
     trainer = trainer_from_config(cfg, callbacks=callbacks, logger=loggers or False)
@@ -55,7 +58,10 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         logger.log_hyperparams(resolved(cfg))
 
     if cfg.get("train", True):
-        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
+        try:
+            trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
+        except SIGTERMException as error:  # Lightning's SystemExit for SIGTERM: exit status 0 unless turned into this
+            raise RunInterrupted(interrupted_message(on_signal, trainer)) from error
         if trainer.world_size > 1:
             log.info(rank_report(trainer, model))
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith(("train/", "val/"))}
@@ -81,6 +87,14 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         summary = ", ".join(f"{k} {metrics[k]:.4f}" for k in shown)
         print(f"final: {summary}  (run folder {output_dir})")
     return metrics
+
+
+def interrupted_message(on_signal: CheckpointOnSignal, trainer: pl.Trainer) -> str:
+    where = f"saved {on_signal.saved}" if on_signal.saved else "no checkpoint was saved"
+    return (
+        f"stopped by {on_signal.signal_name or 'SIGTERM'} at global step {trainer.global_step}; {where}; resume "
+        "with the same hydra.run.dir and ckpt_path=last"
+    )
 
 
 def final_figures(
