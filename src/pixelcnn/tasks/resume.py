@@ -79,3 +79,14 @@ def check_resumable(path: Path, model: torch.nn.Module) -> dict[str, Any]:
             f"{path} lacks weights of this model ({missing[0]}, ...); pass the model config it was trained with"
         )
     return checkpoint
+
+
+def finished_note(checkpoint: dict[str, Any], max_epochs: int | None, max_steps: int | None) -> str | None:
+    """Why ``checkpoint`` needs no more training under these limits (its run reached them), or None."""
+    epochs = checkpoint.get("loops", {}).get("fit_loop", {}).get("epoch_progress", {}).get("current", {})
+    done_epochs, step = int(epochs.get("processed", 0)), int(checkpoint.get("global_step", 0))
+    if max_epochs is not None and max_epochs >= 0 and done_epochs >= max_epochs:
+        return f"it finished {done_epochs} epochs of trainer.max_epochs={max_epochs}"
+    if max_steps is not None and max_steps > 0 and step >= max_steps:
+        return f"it reached global step {step} of trainer.max_steps={max_steps}"
+    return None

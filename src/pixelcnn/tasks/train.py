@@ -20,7 +20,7 @@ from pixelcnn.errors import RunInterrupted
 from pixelcnn.figures import draw_figures
 from pixelcnn.logging.media import log_figures
 from pixelcnn.tasks.distributed import check_sweep_strategy, rank_report
-from pixelcnn.tasks.resume import check_resumable, resolve_ckpt_path
+from pixelcnn.tasks.resume import check_resumable, finished_note, resolve_ckpt_path
 from pixelcnn.tasks.runtime import instantiate_group, log, print_config_tree, resolved, trainer_from_config
 
 
@@ -45,7 +45,11 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     model: pl.LightningModule = hydra.utils.instantiate(cfg.model, _convert_="all")
     ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), output_dir) if cfg.get("train", True) else None
     if ckpt_path is not None:
-        check_resumable(ckpt_path, model)
+        note = finished_note(
+            check_resumable(ckpt_path, model), cfg.trainer.get("max_epochs"), cfg.trainer.get("max_steps")
+        )
+        if note is not None:
+            return finished_run(ckpt_path, note)
         log.info(f"resuming from {ckpt_path}")
     on_signal = CheckpointOnSignal()
     callbacks = ordered(
@@ -87,6 +91,13 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         summary = ", ".join(f"{k} {metrics[k]:.4f}" for k in shown)
         print(f"final: {summary}  (run folder {output_dir})")
     return metrics
+
+
+def finished_run(ckpt_path: Path, note: str) -> dict[str, Any]:
+    """Resuming a finished run trains nothing: say so, and return the metrics that run wrote (if any)."""
+    print(f"nothing to resume: {ckpt_path} is a finished run ({note}); raise the limit to train on")
+    written = ckpt_path.parent.parent / "metrics.json"
+    return json.loads(written.read_text()) if written.is_file() else {}
 
 
 def interrupted_message(on_signal: CheckpointOnSignal, trainer: pl.Trainer) -> str:
