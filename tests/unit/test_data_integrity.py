@@ -87,3 +87,36 @@ def test_a_model_with_other_levels_than_the_data_is_refused(make_config, capsys)
     lines = capsys.readouterr().err.strip().splitlines()
     assert stopped.value.code == 2 and len(lines) == 1, lines
     assert "the model is built for [1, 8, 8] images with 256 levels but the data gives [1, 8, 8] with 17" in lines[0]
+
+
+class FakeCelebA:
+    """torchvision's CelebA as ``convert`` uses it, with one file that is not an image."""
+
+    def __init__(self, folder: Path) -> None:
+        import torch
+        from PIL import Image
+
+        self.filename = ["000001.jpg", "000002.jpg"]
+        self.identity = torch.tensor([[1], [2]])
+        (folder / "000001.jpg").parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (20, 20)).save(folder / "000001.jpg")
+        (folder / "000002.jpg").write_text("not an image")
+        self.folder = folder
+
+    def __len__(self) -> int:
+        return 2
+
+    def __getitem__(self, i: int):
+        from PIL import Image
+
+        return Image.open(self.folder / self.filename[i]), self.identity[i]
+
+
+def test_a_non_image_file_in_celeba_is_named_and_leaves_no_cache(tmp_path: Path, monkeypatch) -> None:
+    from pixelcnn.data.celeba import CelebADataModule
+
+    dm = CelebADataModule(data_dir=str(tmp_path), image_shape=[3, 8, 8], num_levels=256)
+    monkeypatch.setattr(dm, "open", lambda split: FakeCelebA(tmp_path / "celeba" / "img_align_celeba"))
+    with pytest.raises(DataValidationError, match=r"CelebA train: 000002.jpg under .* is not a readable image"):
+        dm.setup()
+    assert not list((tmp_path / "celeba" / "cache").glob("*"))  # no .partial.npy, no half cache
