@@ -12,7 +12,8 @@ from pytorch_lightning.callbacks import ModelCheckpoint
 from pixelcnn.errors import NonFiniteLossError
 
 ADVICE = (
-    "lower model.optimizer.lr, set trainer.gradient_clip_val=1.0 or check the data, then resume with ckpt_path=last"
+    "lower model.optimizer.lr, set trainer.gradient_clip_val=1.0 or check the data, then resume from a good "
+    "checkpoint (ckpt_path=...)"
 )
 
 
