@@ -1,5 +1,6 @@
 """Errors meant for users: the entry points print their message as one line and exit non-zero."""
 
+from numbers import Integral
 from typing import Any
 
 
@@ -23,6 +24,16 @@ class InputError(PixelCNNError, ValueError):
     """A tensor handed to a model has the wrong shape, dtype or range."""
 
 
+class ConfigValueError(PixelCNNError, ValueError):
+    """A config value or argument outside what the code accepts (a batch size of 0, an even kernel, ...)."""
+
+
+class RunInterrupted(PixelCNNError):
+    """Training stopped at a signal (SIGTERM / SIGUSR1 from a cluster, SIGINT); its state was saved to resume."""
+
+    exit_status = 143  # 128 + SIGTERM, what a shell reports for a process stopped by SIGTERM
+
+
 class NonFiniteLossError(PixelCNNError):
     """The training loss became NaN or infinite; training stopped before the bad step was applied."""
 
@@ -35,3 +46,12 @@ def check_range(values: Any, upper: int, what: str, hint: str = "") -> None:
     if values.numel() and (int(values.min()) < 0 or int(values.max()) >= upper):
         low, high = int(values.min()), int(values.max())
         raise InputError(f"{what} must lie in [0, {upper}), got [{low}, {high}]{hint}")
+
+
+def check_count(value: Any, what: str, minimum: int = 1, none_ok: bool = False) -> None:
+    """Raise ``InputError`` unless ``value`` is an int (not a bool) >= ``minimum`` (or None when ``none_ok``)."""
+    if value is None and none_ok:
+        return
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
+        allowed = " or None" if none_ok else ""
+        raise InputError(f"{what} must be an int >= {minimum}{allowed}, got {value!r}")

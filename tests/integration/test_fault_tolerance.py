@@ -6,11 +6,13 @@ import math
 from pathlib import Path
 
 import pytest
+import pytorch_lightning as pl
 import torch
 
 from pixelcnn import load_model
+from pixelcnn.callbacks import StopOnNonFiniteLoss
 from pixelcnn.checkpoints.reader import read_checkpoint
-from pixelcnn.errors import CheckpointError, DataValidationError, InputError
+from pixelcnn.errors import CheckpointError, DataValidationError, InputError, NonFiniteLossError
 from pixelcnn.models import PixelCNN
 from pixelcnn.tasks.errors import user_errors
 from pixelcnn.tasks.evaluate import evaluate
@@ -27,15 +29,19 @@ class Gadget:
 
 
 class ExplodingPixelCNN(PixelCNN):
-    """Its loss becomes NaN from global step ``explode_at`` on (as after a divergence)."""
+    """Its loss becomes NaN from global step ``explode_at`` on (as after a divergence); or, with ``poison_at``, one
+    weight becomes NaN during the step at that global step (the loss of that step is still finite)."""
 
-    def __init__(self, *args, explode_at: int = 3, **kwargs) -> None:
+    def __init__(self, *args, explode_at: int | None = 3, poison_at: int | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.remember(explode_at=explode_at)
+        self.remember(explode_at=explode_at, poison_at=poison_at)
 
     def training_step(self, batch, batch_idx):
         loss = super().training_step(batch, batch_idx)
-        return loss * math.nan if self.global_step >= self.hparams.explode_at else loss
+        if self.global_step == self.hparams.poison_at:
+            next(self.parameters()).data.view(-1)[0] = math.nan  # .data: not seen by autograd
+        explode_at = self.hparams.explode_at
+        return loss * math.nan if explode_at is not None and self.global_step >= explode_at else loss
 
 
 @pytest.fixture(scope="module")
@@ -118,26 +124,47 @@ def test_eval_refuses_data_of_another_image_size(make_config, trained: Path) -> 
 
 
 # --- where ckpt_path=... points ---------------------------------------------------------------------------------
-def test_ckpt_path_resolves_last_a_run_folder_and_a_file(trained: Path, tmp_path: Path) -> None:
+def test_ckpt_path_resolves_last_a_run_folder_and_a_file(trained: Path, tmp_path: Path, caplog) -> None:
     last = trained / "checkpoints" / "last.ckpt"
     new_run = trained.parent / "second"  # a sibling run folder, as Hydra makes for the next run
-    assert resolve_ckpt_path("last", new_run) == last
+    assert resolve_ckpt_path("last", trained) == last
     assert resolve_ckpt_path(str(trained), new_run) == last
     assert resolve_ckpt_path(str(trained / "checkpoints"), new_run) == last
     assert resolve_ckpt_path(str(last), new_run) == last
     assert resolve_ckpt_path(None, new_run) is None
-    with pytest.raises(CheckpointError, match="found no last.ckpt"):
-        resolve_ckpt_path("last", tmp_path / "runs" / "lonely")
+    # ckpt_path=last reads this run folder only, never a sibling run's: nothing there yet -> from scratch, said once
+    with caplog.at_level("WARNING", logger="pixelcnn"):
+        assert resolve_ckpt_path("last", new_run) is None
+    notices = [r.getMessage() for r in caplog.records if "ckpt_path=last" in r.getMessage()]
+    assert len(notices) == 1 and "training from scratch" in notices[0] and str(new_run) in notices[0], notices
     with pytest.raises(CheckpointError, match="does not exist"):
         resolve_ckpt_path(str(tmp_path / "nope.ckpt"), new_run)
 
 
-# --- NaN / inf loss -----------------------------------------------------------------------------------------------
-def test_nan_loss_stops_with_the_step_and_keeps_the_last_good_checkpoint(make_config, tmp_path: Path, capsys) -> None:
+def test_one_last_checkpoint_per_run_folder_holding_the_newest_state(make_config, tmp_path: Path) -> None:
+    """Both checkpoint callbacks (best + step) write one last.ckpt, never last-v1.ckpt; at the end it holds the
+    final step."""
     cfg = make_config(
         *FAST_TRAIN,
-        "model._target_=tests.integration.test_fault_tolerance.ExplodingPixelCNN",
-        "+model.explode_at=3",
+        "~callbacks.sample_grid",
+        "figures=none",
+        "test=false",
+        "trainer.max_epochs=2",
+        "callbacks.step_checkpoint.every_n_train_steps=2",
+    )
+    train(cfg)
+    folder = tmp_path / "run" / "checkpoints"
+    lasts = sorted(p.name for p in folder.iterdir() if p.name.startswith("last"))
+    assert lasts == ["last.ckpt"], lasts
+    assert read_checkpoint(folder / "last.ckpt")["global_step"] == 6  # 2 epochs of 3 steps: the newest state
+
+
+# --- NaN / inf loss -----------------------------------------------------------------------------------------------
+def stopped_line(make_config, capsys, *overrides: str) -> str:
+    """The one stderr line of a 10-step run with a checkpoint after every step, which must stop with status 2."""
+    cfg = make_config(
+        *FAST_TRAIN,
+        *overrides,
         "trainer.max_steps=10",
         "trainer.limit_train_batches=10",
         "callbacks.step_checkpoint.every_n_train_steps=1",
@@ -147,7 +174,14 @@ def test_nan_loss_stops_with_the_step_and_keeps_the_last_good_checkpoint(make_co
         train(cfg)
     assert stopped.value.code == 2
     lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: the training loss is nan at global step 3"), lines
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def test_nan_loss_stops_with_the_step_and_keeps_the_last_good_checkpoint(make_config, tmp_path: Path, capsys) -> None:
+    explode = ["model._target_=tests.integration.test_fault_tolerance.ExplodingPixelCNN", "+model.explode_at=3"]
+    lines = [stopped_line(make_config, capsys, *explode)]
+    assert lines[0].startswith("error: the training loss is nan at global step 3"), lines
     last = tmp_path / "run" / "checkpoints" / "last.ckpt"
     assert str(last) in lines[0]
     kept = read_checkpoint(last)
@@ -155,6 +189,54 @@ def test_nan_loss_stops_with_the_step_and_keeps_the_last_good_checkpoint(make_co
     assert all(torch.isfinite(w).all() for w in kept["state_dict"].values() if w.is_floating_point())
     # the bad step was never applied: the optimizer made exactly 3 steps
     assert all(int(s["step"]) == 3 for s in kept["optimizer_states"][0]["state"].values())
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message", "good_step"),
+    [
+        (
+            [
+                "model._target_=tests.integration.test_fault_tolerance.ExplodingPixelCNN",
+                "+model.explode_at=null",
+                "+model.poison_at=3",
+            ],
+            "error: the weights became NaN or infinite at global step 4",
+            3,
+        ),
+        (["model.optimizer.lr=inf"], "error: the weights became NaN or infinite at global step 1", None),
+    ],
+)
+def test_nonfinite_weights_stop_training_and_are_never_checkpointed(
+    make_config, tmp_path: Path, capsys, overrides: list[str], message: str, good_step: int | None
+) -> None:
+    lines = [stopped_line(make_config, capsys, *overrides)]
+    assert lines[0].startswith(message), lines
+    folder = tmp_path / "run" / "checkpoints"
+    for path in folder.glob("*.ckpt"):  # every checkpoint on disk holds finite weights
+        weights = read_checkpoint(path)["state_dict"].values()
+        assert all(torch.isfinite(w).all() for w in weights if w.is_floating_point()), path
+    if good_step is None:
+        assert "no checkpoint had been saved yet" in lines[0] and not list(folder.glob("*.ckpt"))
+    else:  # the newest good checkpoint is named
+        assert f"the newest good checkpoint is {folder / 'last.ckpt'}" in lines[0]
+        assert read_checkpoint(folder / "last.ckpt")["global_step"] == good_step
+
+
+def test_a_checkpoint_with_nonfinite_weights_is_never_written(tmp_path: Path) -> None:
+    model = PixelCNN((1, 4, 4), 5, backbone={"num_layers": 2, "hidden_channels": 4, "skip_channels": 4})
+    trainer = pl.Trainer(
+        max_steps=0,
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        callbacks=[StopOnNonFiniteLoss()],
+        default_root_dir=tmp_path,
+    )
+    trainer.strategy.connect(model)
+    next(model.parameters()).data.view(-1)[0] = math.inf
+    with pytest.raises(NonFiniteLossError, match="refusing to write a checkpoint with NaN or infinite weights"):
+        trainer.save_checkpoint(tmp_path / "bad.ckpt")
+    assert not (tmp_path / "bad.ckpt").exists()
 
 
 # --- config and input errors through the command line and the API -----------------------------------------------

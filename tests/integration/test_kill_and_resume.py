@@ -107,8 +107,8 @@ def test_a_killed_run_resumes_with_its_optimizer_state_and_step(tmp_path: Path) 
     adam_steps = {int(s["step"]) for s in killed["optimizer_states"][0]["state"].values()}
     assert adam_steps == {step}
 
-    # run again in a new run folder of the same task: ckpt_path=last finds the killed run's last.ckpt
-    resumed_dir = runs / "2026-01-01_00-10-00"
+    # run again in the same run folder (as a SLURM requeue does): ckpt_path=last finds the killed run's last.ckpt
+    resumed_dir = killed_dir
     cfg = compose_config("train", [*RESUME_TRAIN, "ckpt_path=last", f"trainer.max_steps={step + 3}"], resumed_dir)
     train(cfg)
     resumed = read_checkpoint(resumed_dir / "checkpoints" / "last.ckpt")
@@ -116,3 +116,38 @@ def test_a_killed_run_resumes_with_its_optimizer_state_and_step(tmp_path: Path) 
     # Adam's own step counter went on from the killed run's: its state was restored, not restarted
     assert {int(s["step"]) for s in resumed["optimizer_states"][0]["state"].values()} == {step + 3}
     assert resumed["loops"]["fit_loop"]["epoch_loop.batch_progress"]["total"]["completed"] == step + 3
+
+
+# --- SIGTERM / SIGUSR1 / SIGINT: a checkpoint at the signal, a non-zero exit -------------------------------------
+@pytest.mark.slow
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGTERM, 143), (signal.SIGUSR1, 143), (signal.SIGINT, 1)])
+def test_a_signal_saves_a_checkpoint_and_exits_non_zero(tmp_path: Path, signum: int, status: int) -> None:
+    run_dir = tmp_path / "run"
+    overrides = [*RESUME_TRAIN, "callbacks.step_checkpoint.every_n_train_steps=20", f"hydra.run.dir={run_dir}"]
+    env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "train.py"), *overrides],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    last = run_dir / "checkpoints" / "last.ckpt"
+    try:
+        wait_for_checkpoint(last, process, min_step=20)  # training is running: Lightning's handlers are set
+        before = last.stat().st_mtime_ns
+        process.send_signal(signum)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == status, stderr[-3000:]
+    step = read_checkpoint(last)["global_step"]
+    assert last.stat().st_mtime_ns > before and step >= 20  # written at the signal, not the last periodic one
+    if signum != signal.SIGINT:  # Lightning reports Ctrl+C itself
+        lines = [line for line in stderr.strip().splitlines() if line.startswith("error:")]
+        name = signal.Signals(signum).name
+        assert lines == [
+            f"error: stopped by {name} at global step {step}; saved {last}; resume with the same "
+            "hydra.run.dir and ckpt_path=last"
+        ], stderr[-3000:]

@@ -1,5 +1,6 @@
 """Lightning callbacks of this repo."""
 
+from pixelcnn.callbacks.checkpoint_on_signal import CheckpointOnSignal
 from pixelcnn.callbacks.config_in_checkpoint import ConfigInCheckpoint
 from pixelcnn.callbacks.ema import EMA
 from pixelcnn.callbacks.learning_rate import LearningRate
@@ -7,4 +8,12 @@ from pixelcnn.callbacks.nonfinite_loss import StopOnNonFiniteLoss
 from pixelcnn.callbacks.sample_grid import SampleGridCallback
 from pixelcnn.callbacks.throughput import ImagesPerSecond
 
-__all__ = ["EMA", "ConfigInCheckpoint", "ImagesPerSecond", "LearningRate", "SampleGridCallback", "StopOnNonFiniteLoss"]
+__all__ = [
+    "EMA",
+    "CheckpointOnSignal",
+    "ConfigInCheckpoint",
+    "ImagesPerSecond",
+    "LearningRate",
+    "SampleGridCallback",
+    "StopOnNonFiniteLoss",
+]

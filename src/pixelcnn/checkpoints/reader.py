@@ -11,19 +11,21 @@ from typing import Any
 import torch
 
 from pixelcnn.checkpoints.registry import allowed_class, check_targets
-from pixelcnn.errors import CheckpointError
+from pixelcnn.errors import CheckpointError, InputError
 
 
 def read_checkpoint(ckpt_path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Load a checkpoint dict with ``weights_only=True``; any failure becomes a one-line ``CheckpointError``."""
+    """Load a checkpoint dict with ``weights_only=True``; any failure becomes a one-line ``CheckpointError``.
+
+    Every member of the zip archive is checked against the CRC-32 that ``torch.save`` wrote for it first (torch's
+    reader does not check them), so a changed byte anywhere (a weight, the pickle) is refused, not loaded.
+    """
     path = Path(ckpt_path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist; pass the path of a .ckpt file")
-    if path.stat().st_size > 0 and not zipfile.is_zipfile(path):
-        raise CheckpointError(
-            f"checkpoint {path} is corrupt or truncated (not a complete zip archive, which torch.save writes); "
-            "use another checkpoint, e.g. the run's last.ckpt or best checkpoint"
-        )
+    check_device(map_location)
+    if path.stat().st_size > 0:
+        check_integrity(path)
     try:
         checkpoint = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
@@ -39,6 +41,39 @@ def read_checkpoint(ckpt_path: str | Path, map_location: str | torch.device = "c
     if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
         raise CheckpointError(f"{path} is not a Lightning checkpoint (no state_dict)")
     return checkpoint
+
+
+def check_integrity(path: Path) -> None:
+    """Refuse ``path`` unless it is a complete zip archive whose every member matches its stored CRC-32."""
+    advice = "use another checkpoint, e.g. the run's last.ckpt or best checkpoint"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+        raise CheckpointError(
+            f"checkpoint {path} is corrupt or truncated (not a complete zip archive, which torch.save writes: "
+            f"{type(error).__name__}); {advice}"
+        ) from error
+    if bad is not None:
+        raise CheckpointError(f"checkpoint {path} is corrupt: {bad} fails its CRC-32 check (changed bytes); {advice}")
+
+
+def check_device(map_location: Any) -> None:
+    """A one-line ``InputError`` for a device this machine does not have (not a misleading "corrupt" later)."""
+    if not isinstance(map_location, str | torch.device):
+        return  # a dict or a function: torch.load's own business
+    try:
+        device = torch.device(map_location)
+    except RuntimeError as error:
+        raise InputError(f"map_location={map_location!r} is not a device; pass e.g. 'cpu' or 'cuda'") from error
+    count = {"cuda": torch.cuda.device_count() if torch.cuda.is_available() else 0}.get(device.type)
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        count = 0
+    if count == 0 or (count is not None and device.index is not None and device.index >= count):
+        raise InputError(
+            f"map_location={map_location!r}: this machine has {count or 'no'} {device.type} device(s); "
+            "pass map_location='cpu' (the checkpoint itself was not read)"
+        )
 
 
 def unsafe_reason(error: pickle.UnpicklingError) -> str:

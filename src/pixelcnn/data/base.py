@@ -11,6 +11,7 @@ from torch.utils.data import DataLoader
 from pixelcnn.data.arrays import ImageArrayDataset
 from pixelcnn.data.samplers import UnpaddedDistributedSampler
 from pixelcnn.data.validation import check_images
+from pixelcnn.errors import ConfigValueError
 
 SPLITS = ("train", "val", "test")
 
@@ -38,6 +39,9 @@ class ImageDataModule(pl.LightningDataModule):
         self.image_shape = tuple(int(s) for s in image_shape)
         self.num_levels = int(num_levels)
         self.num_classes = None if num_classes is None else int(num_classes)
+        for key, value in (("batch_size", batch_size), ("eval_batch_size", eval_batch_size or batch_size)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigValueError(f"data.{key}={value!r}: must be a positive integer")
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size or batch_size
         self.num_workers = num_workers

@@ -78,7 +78,14 @@ class CelebADataModule(ImageDataModule):
         dataset = self.open(TORCHVISION_SPLITS[split])
         with image_cache(images_path, (len(dataset), 3, self.size, self.size)) as images:
             for i in range(len(dataset)):
-                images[i] = crop_and_resize(dataset[i][0], self.crop_size, self.size)
+                try:
+                    images[i] = crop_and_resize(dataset[i][0], self.crop_size, self.size)
+                except (OSError, ValueError) as error:  # PIL: not an image, truncated; the partial cache goes
+                    name = dataset.filename[i] if hasattr(dataset, "filename") else f"image {i}"
+                    raise DataValidationError(
+                        f"CelebA {split}: {name} under {self.data_dir / 'celeba'} is not a readable image "
+                        f"({type(error).__name__}); replace it with the original file"
+                    ) from error
             np.save(identities_path, dataset.identity.numpy().reshape(-1).astype(np.int64) - 1)
 
     def load_splits(self) -> dict[str, ImageArrayDataset]:

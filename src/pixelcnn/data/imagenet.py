@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -55,21 +56,39 @@ class ImageNetDataModule(ImageDataModule):
     def check_available(self) -> None:
         self.source_files()
 
-    def convert(self, paths: list[Path], images_path: Path, labels_path: Path) -> None:
-        """Write the npz batches into one (N,3,res,res) uint8 .npy and one labels .npy, batch by batch."""
+    def check_npz(self, path: Path) -> int:
+        """The number of images in one npz; a one-line ``DataValidationError`` naming ``path`` for anything else
+        than uint8 rows of 3*res*res levels and as many integer labels (corrupt file, object or float arrays)."""
         res = self.resolution
-        counts = []
-        for path in paths:
+        try:
             with np.load(path) as npz:
                 if "data" not in npz or "labels" not in npz:
                     raise DataValidationError(f"{path}: expected arrays 'data' and 'labels', found {list(npz)}")
-                data_shape = npz["data"].shape
-                if len(data_shape) != 2 or data_shape[1] != 3 * res * res:
-                    raise DataValidationError(
-                        f"{path}: rows of {data_shape[1:]} values, expected {3 * res * res} (3x{res}x{res}); "
-                        f"is this the {res}x{res} download?"
-                    )
-                counts.append(data_shape[0])
+                data, labels = npz["data"], npz["labels"]
+        except DataValidationError:
+            raise
+        except Exception as error:  # a corrupt archive, pickled (object) arrays, a truncated member
+            raise DataValidationError(
+                f"{path}: cannot be read as an npz of plain arrays ({type(error).__name__}: {str(error)[:120]}); "
+                "download it again"
+            ) from error
+        if data.ndim != 2 or data.shape[1] != 3 * res * res:
+            raise DataValidationError(
+                f"{path}: rows of {data.shape[1:]} values, expected {3 * res * res} (3x{res}x{res}); "
+                f"is this the {res}x{res} download?"
+            )
+        if data.dtype != np.uint8:
+            raise DataValidationError(f"{path}: 'data' holds {data.dtype} values; expected uint8 levels 0..255")
+        if not np.issubdtype(labels.dtype, np.integer) or labels.shape != (len(data),):
+            raise DataValidationError(
+                f"{path}: 'labels' is {labels.dtype} {labels.shape}; expected {len(data)} integer labels, one per image"
+            )
+        return len(data)
+
+    def convert(self, paths: list[Path], images_path: Path, labels_path: Path) -> None:
+        """Write the npz batches into one (N,3,res,res) uint8 .npy and one labels .npy, batch by batch."""
+        res = self.resolution
+        counts = [self.check_npz(path) for path in paths]
         labels = np.empty(sum(counts), dtype=np.int64)
         with image_cache(images_path, (sum(counts), 3, res, res)) as images:
             start = 0
@@ -81,10 +100,15 @@ class ImageNetDataModule(ImageDataModule):
             np.save(labels_path, labels)
 
     def read(self, split: str, paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
+        """The cached arrays of ``split``; (re)built when missing or when a source file changed (size, mtime)."""
         cache = self.folder / "cache"
         images_path, labels_path = cache / f"{split}_images.npy", cache / f"{split}_labels.npy"
-        if not images_path.exists() or not labels_path.exists():
+        stamp, fingerprint = cache / f"{split}_sources.json", source_fingerprint(paths)
+        fresh = stamp.is_file() and json.loads(stamp.read_text()) == fingerprint
+        if not (fresh and images_path.exists() and labels_path.exists()):
+            stamp.unlink(missing_ok=True)
             self.convert(paths, images_path, labels_path)
+            stamp.write_text(json.dumps(fingerprint))
         return np.load(images_path, mmap_mode="r"), np.load(labels_path)
 
     def load_splits(self) -> dict[str, ImageArrayDataset]:
@@ -92,3 +116,8 @@ class ImageNetDataModule(ImageDataModule):
         train_images, train_labels = self.read("train", files["train"])
         train, val = self.split_off(train_images, train_labels, self.val_size)
         return {"train": train, "val": val, "test": ImageArrayDataset(*self.read("test", files["test"]))}
+
+
+def source_fingerprint(paths: list[Path]) -> list[list[Any]]:
+    """[name, size, mtime in ns] of every source file: a cache built from other files is stale."""
+    return [[path.name, path.stat().st_size, path.stat().st_mtime_ns] for path in paths]

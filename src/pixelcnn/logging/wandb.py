@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Any
 
 from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.loggers import WandbLogger
 
+RUN_ID_FILE = "wandb_run_id.txt"
+
+
+def run_id_of_folder(folder: Path) -> str:
+    """The W&B run id of a run folder: made once and kept in ``<folder>/wandb_run_id.txt``, so a resumed run
+    (same folder, ``ckpt_path=last``) logs to the same W&B run (``resume="allow"``)."""
+    path = folder / RUN_ID_FILE
+    if path.is_file() and path.read_text().strip():
+        return path.read_text().strip()
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_text(secrets.token_hex(6))  # letters and digits, as W&B's own ids
+    return path.read_text().strip()
+
 
 class PixelCNNWandbLogger(WandbLogger):
-    """``log_model=True`` logs the best checkpoint as a ``model`` artifact (aliases ``best``, ``latest``).
+    """One W&B run per run folder (its id kept in the folder; a resume continues it). ``log_model=True`` logs the
+    best checkpoint as a ``model`` artifact (aliases ``best``, ``latest``).
 
     Online, Lightning's own checkpoint logging is used unchanged. Lightning refuses ``log_model`` for offline
     runs, so offline this class logs the best checkpoint of every ``ModelCheckpoint`` itself when training ends;
@@ -18,6 +33,8 @@ class PixelCNNWandbLogger(WandbLogger):
     """
 
     def __init__(self, *args: Any, offline: bool = False, log_model: bool | str = False, **kwargs: Any) -> None:
+        if kwargs.get("id") is None and kwargs.get("save_dir"):  # one W&B run per run folder, also across resumes
+            kwargs.update(id=run_id_of_folder(Path(kwargs["save_dir"])), resume=kwargs.get("resume") or "allow")
         super().__init__(*args, offline=offline, log_model=False if offline else log_model, **kwargs)
         self._wandb_init.pop("anonymous", None)  # Lightning always passes it; W&B warns that it has no effect
         self._log_best_offline = bool(offline and log_model)

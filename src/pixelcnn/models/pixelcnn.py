@@ -13,7 +13,7 @@ import torch
 from pixelcnn.checkpoints.registry import as_factory, factory_spec
 from pixelcnn.conditioning.base import Conditioner
 from pixelcnn.conditioning.class_bias import ClassConditioner
-from pixelcnn.errors import InputError
+from pixelcnn.errors import InputError, check_count
 from pixelcnn.metrics import BitsPerDim
 from pixelcnn.models.base import TrainableModule
 from pixelcnn.nn.backbone import GatedPixelCNN
@@ -124,6 +124,9 @@ class PixelCNNModule(TrainableModule):
         use instead of the seed's (those of ``sample(n, seed=s)`` are ``pixelcnn.sampling.draw_uniforms(n,
         image_shape, s)``; image i alone: ``draw_uniforms(1, image_shape, s, start=i)``).
         """
+        check_count(n, "n (the number of images)", minimum=0)
+        check_count(seed, "seed", minimum=0)
+        check_count(batch_size, "batch_size", none_ok=True)
         was_training = self.training
         self.eval()
         try:

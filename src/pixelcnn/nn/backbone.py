@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from pixelcnn.nn.checks import check_backbone
 from pixelcnn.nn.gated_block import GatedBlock
 from pixelcnn.nn.layers import HorizontalConv
 from pixelcnn.nn.masks import channel_groups
@@ -33,13 +34,9 @@ class GatedPixelCNN(nn.Module):
     ) -> None:
         super().__init__()
         first_kernel_size = first_kernel_size or kernel_size
-        for name, k in (("kernel_size", kernel_size), ("first_kernel_size", first_kernel_size)):
-            if k < 1 or k % 2 == 0:
-                raise ValueError(f"{name} must be an odd positive integer, got {k}")
-        if num_layers < 1:
-            raise ValueError(f"num_layers must be >= 1, got {num_layers}")
-        if num_levels < 2:
-            raise ValueError(f"num_levels must be >= 2, got {num_levels}")
+        kernels = {"kernel_size": kernel_size, "first_kernel_size": first_kernel_size}
+        widths = {"hidden_channels": hidden_channels, "skip_channels": skip_channels, "output_hidden": output_hidden}
+        check_backbone(image_channels, num_levels, num_layers, kernels, widths, dropout)
         self.image_channels = image_channels
         self.num_levels = num_levels
         self.num_layers = num_layers

@@ -8,6 +8,7 @@ chain of causes is searched). Anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -17,6 +18,9 @@ from hydra.errors import ConfigCompositionException, MissingConfigException, Ove
 from omegaconf.errors import MissingMandatoryValue
 
 from pixelcnn.errors import PixelCNNError
+
+# a folder the user chose that cannot be written: read-only, no permission, a file where a folder must be
+UNWRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR)
 
 # Hydra / OmegaConf errors a user makes on the command line: unknown keys, unknown options, bad syntax, no value.
 CONFIG_ERRORS = (ConfigCompositionException, MissingConfigException, OverrideParseException, MissingMandatoryValue)
@@ -39,6 +43,11 @@ def user_message(error: BaseException) -> str | None:
                 "hydra/launcher=slurm needs SLURM (srun / sbatch), which this machine does not have; run the sweep "
                 "from a cluster's login node, or drop hydra/launcher=slurm to run its jobs here one by one"
             )
+        if isinstance(seen, OSError) and seen.errno in UNWRITABLE and seen.filename:
+            return (
+                f"cannot write {seen.filename}: {seen.strerror}; pass a writable run folder "
+                "(hydra.run.dir=...) or data folder (paths.data_dir=...)"
+            )
         seen = seen.__cause__ or seen.__context__
     return None
 
@@ -48,6 +57,16 @@ def is_missing_slurm(error: BaseException) -> bool:
     if isinstance(error, FileNotFoundError) and error.filename in ("srun", "sbatch"):
         return True
     return isinstance(error, RuntimeError) and 'Could not detect "srun"' in str(error)
+
+
+def exit_status(error: BaseException) -> int:
+    """2 for a user's error; a ``PixelCNNError`` with an ``exit_status`` (a run stopped by a signal) gives its own."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, PixelCNNError):
+            return int(getattr(seen, "exit_status", 2))
+        seen = seen.__cause__ or seen.__context__
+    return 2
 
 
 def config_error_message(error: BaseException) -> str:
@@ -83,7 +102,7 @@ def user_errors() -> Iterator[None]:
         if message is None:
             raise
         print(f"error: {message}", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(exit_status(error))
     finally:
         finish_wandb()
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import netrc
 import os
 from pathlib import Path
 
 from omegaconf import OmegaConf
+
+from pixelcnn.errors import PixelCNNError
 
 # overrides that do not make a run different from another (where it writes, what it logs, how it prints)
 NOT_IN_NAME = ("hydra", "logger", "paths", "print_config", "tags", "experiment", "hparams_search", "ckpt_path")
@@ -57,8 +60,36 @@ def sweep_group(task_name: str) -> str | None:
     return f"{task_name}-{Path(HydraConfig.get().sweep.dir).name}"
 
 
+def unique_dir(path: str) -> str:
+    """``path``, or ``path_1``, ``path_2``, ...: the first of them that did not exist, created here.
+
+    ``mkdir`` either creates a folder or fails because it exists, in one step, so two processes (runs started in
+    the same second) never get the same folder. Cached per config (``use_cache``), like Hydra's ``now``.
+    """
+    base = Path(path)
+    for number in itertools.count():
+        candidate = base if number == 0 else base.with_name(f"{base.name}_{number}")
+        try:
+            base.parent.mkdir(parents=True, exist_ok=True)
+            candidate.mkdir()
+        except FileExistsError:
+            if candidate.is_dir():
+                continue
+            raise unwritable(candidate, "a file is in the way") from None
+        except OSError as error:
+            raise unwritable(candidate, error.strerror) from error
+        return str(candidate)
+    raise AssertionError("unreachable")
+
+
+def unwritable(folder: Path, why: str | None) -> PixelCNNError:
+    return PixelCNNError(f"cannot create the run folder {folder}: {why}; pass a writable one with hydra.run.dir=...")
+
+
 def register_resolvers() -> None:
     resolvers = {"wandb_offline_default": wandb_offline_default, "run_name": run_name, "sweep_group": sweep_group}
     for name, resolver in resolvers.items():
         if not OmegaConf.has_resolver(name):
             OmegaConf.register_new_resolver(name, resolver)
+    if not OmegaConf.has_resolver("unique_dir"):
+        OmegaConf.register_new_resolver("unique_dir", unique_dir, use_cache=True)  # one folder per run, like `now`

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -12,20 +13,26 @@ from pixelcnn.checkpoints.registry import qualified_name
 from pixelcnn.errors import CheckpointError
 
 LAST = "last.ckpt"
+log = logging.getLogger("pixelcnn")
 
 
 def resolve_ckpt_path(ckpt_path: str | None, output_dir: Path) -> Path | None:
     """The checkpoint file ``ckpt_path`` names.
 
-    - ``last``: ``last.ckpt`` of this run folder when it has one (a rerun with the same ``hydra.run.dir``), else the
-      newest ``last.ckpt`` among the sibling run folders (``outputs/<task>/runs/*``);
+    - ``last``: ``checkpoints/last.ckpt`` of this run folder (``output_dir``) and of no other; None (train from
+      scratch, with a one-line notice) while it has none yet: a fixed ``hydra.run.dir`` resubmitted with
+      ``ckpt_path=last`` (a SLURM requeue) starts fresh the first time and resumes every time after;
     - a run folder: its ``checkpoints/last.ckpt``; a checkpoints folder: its ``last.ckpt``;
     - a file: itself.
     """
     if ckpt_path is None or str(ckpt_path) == "":
         return None
     if str(ckpt_path) == "last":
-        return newest_last_checkpoint(output_dir)
+        own = output_dir / "checkpoints" / LAST
+        if own.is_file():
+            return own
+        log.warning(f"ckpt_path=last: {own} does not exist yet, training from scratch")
+        return None
     path = Path(ckpt_path).expanduser()
     if path.is_dir():
         for candidate in (path / "checkpoints" / LAST, path / LAST):
@@ -35,19 +42,6 @@ def resolve_ckpt_path(ckpt_path: str | None, output_dir: Path) -> Path | None:
     if not path.is_file():
         raise CheckpointError(f"ckpt_path={path} does not exist; pass a .ckpt file, a run folder or ckpt_path=last")
     return path
-
-
-def newest_last_checkpoint(output_dir: Path) -> Path:
-    own = output_dir / "checkpoints" / LAST
-    if own.is_file():
-        return own
-    runs = output_dir.parent
-    candidates = [p for p in runs.glob(f"*/checkpoints/{LAST}") if p.parent.parent != output_dir]
-    if not candidates:
-        raise CheckpointError(
-            f"ckpt_path=last found no {LAST} in {runs}/*/checkpoints; pass the run folder or a .ckpt path instead"
-        )
-    return max(candidates, key=lambda p: p.stat().st_mtime)
 
 
 def check_resumable(path: Path, model: torch.nn.Module) -> dict[str, Any]:
@@ -85,3 +79,14 @@ def check_resumable(path: Path, model: torch.nn.Module) -> dict[str, Any]:
             f"{path} lacks weights of this model ({missing[0]}, ...); pass the model config it was trained with"
         )
     return checkpoint
+
+
+def finished_note(checkpoint: dict[str, Any], max_epochs: int | None, max_steps: int | None) -> str | None:
+    """Why ``checkpoint`` needs no more training under these limits (its run reached them), or None."""
+    epochs = checkpoint.get("loops", {}).get("fit_loop", {}).get("epoch_progress", {}).get("current", {})
+    done_epochs, step = int(epochs.get("processed", 0)), int(checkpoint.get("global_step", 0))
+    if max_epochs is not None and max_epochs >= 0 and done_epochs >= max_epochs:
+        return f"it finished {done_epochs} epochs of trainer.max_epochs={max_epochs}"
+    if max_steps is not None and max_steps > 0 and step >= max_steps:
+        return f"it reached global step {step} of trainer.max_steps={max_steps}"
+    return None

@@ -12,14 +12,16 @@ import pytorch_lightning as pl
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import Callback, ModelCheckpoint, WeightAveraging
 from pytorch_lightning.loggers import Logger
+from pytorch_lightning.utilities.exceptions import SIGTERMException
 
-from pixelcnn.callbacks import ConfigInCheckpoint, StopOnNonFiniteLoss
+from pixelcnn.callbacks import CheckpointOnSignal, ConfigInCheckpoint, StopOnNonFiniteLoss
 from pixelcnn.data.base import ImageDataModule
+from pixelcnn.errors import DataValidationError, RunInterrupted
 from pixelcnn.figures import draw_figures
 from pixelcnn.logging.media import log_figures
 from pixelcnn.logging.run_info import run_info
 from pixelcnn.tasks.distributed import check_sweep_strategy, rank_report
-from pixelcnn.tasks.resume import check_resumable, resolve_ckpt_path
+from pixelcnn.tasks.resume import check_resumable, finished_note, resolve_ckpt_path
 from pixelcnn.tasks.runtime import instantiate_group, log, print_config_tree, resolved, trainer_from_config
 
 
@@ -42,12 +44,18 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     datamodule: ImageDataModule = hydra.utils.instantiate(cfg.data)
     datamodule.check_available()
     model: pl.LightningModule = hydra.utils.instantiate(cfg.model, _convert_="all")
+    check_fits_data(model, datamodule)
     ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), output_dir) if cfg.get("train", True) else None
     if ckpt_path is not None:
-        check_resumable(ckpt_path, model)
+        note = finished_note(
+            check_resumable(ckpt_path, model), cfg.trainer.get("max_epochs"), cfg.trainer.get("max_steps")
+        )
+        if note is not None:
+            return finished_run(ckpt_path, note)
         log.info(f"resuming from {ckpt_path}")
+    on_signal = CheckpointOnSignal()
     callbacks = ordered(
-        [*instantiate_group(cfg.get("callbacks")), ConfigInCheckpoint(resolved(cfg)), StopOnNonFiniteLoss()]
+        [*instantiate_group(cfg.get("callbacks")), ConfigInCheckpoint(resolved(cfg)), StopOnNonFiniteLoss(), on_signal]
     )
     loggers = instantiate_group(cfg.get("logger"))
     trainer = trainer_from_config(cfg, callbacks=callbacks, logger=loggers or False)
@@ -56,7 +64,10 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         logger.log_hyperparams({**resolved(cfg), **run_info(model, cfg.paths.root_dir)})
 
     if cfg.get("train", True):
-        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
+        try:
+            trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
+        except SIGTERMException as error:  # Lightning's SystemExit for SIGTERM: exit status 0 unless turned into this
+            raise RunInterrupted(interrupted_message(on_signal, trainer)) from error
         if trainer.world_size > 1:
             log.info(rank_report(trainer, model))
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith(("train/", "val/"))}
@@ -82,6 +93,33 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         summary = ", ".join(f"{k} {metrics[k]:.4f}" for k in shown)
         print(f"final: {summary}  (run folder {output_dir})")
     return metrics
+
+
+def check_fits_data(model: pl.LightningModule, datamodule: ImageDataModule) -> None:
+    """A model built for other images or another number of levels than the data's would train on nonsense."""
+    built = (list(getattr(model, "image_shape", datamodule.image_shape)), getattr(model, "num_levels", None))
+    given = (list(datamodule.image_shape), datamodule.num_levels)
+    if built[1] is not None and built != given:
+        raise DataValidationError(
+            f"the model is built for {built[0]} images with {built[1]} levels but the data gives {given[0]} with "
+            f"{given[1]}; leave model.image_shape and model.num_levels to follow the data (data.image_shape, "
+            "data.num_levels)"
+        )
+
+
+def finished_run(ckpt_path: Path, note: str) -> dict[str, Any]:
+    """Resuming a finished run trains nothing: say so, and return the metrics that run wrote (if any)."""
+    print(f"nothing to resume: {ckpt_path} is a finished run ({note}); raise the limit to train on")
+    written = ckpt_path.parent.parent / "metrics.json"
+    return json.loads(written.read_text()) if written.is_file() else {}
+
+
+def interrupted_message(on_signal: CheckpointOnSignal, trainer: pl.Trainer) -> str:
+    where = f"saved {on_signal.saved}" if on_signal.saved else "no checkpoint was saved"
+    return (
+        f"stopped by {on_signal.signal_name or 'SIGTERM'} at global step {trainer.global_step}; {where}; resume "
+        "with the same hydra.run.dir and ckpt_path=last"
+    )
 
 
 def final_figures(
