@@ -101,15 +101,14 @@ class PixelCNNModule(TrainableModule):
         return self.conditioner(self.conditioner.validate(cond, batch_size))
 
     # --- public API ----------------------------------------------------------------------------------------
-    def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
-        """x (B,C,H,W) long -> logits (B,K,C,H,W)."""
+    def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None, log_prob: bool = False) -> torch.Tensor:
+        """x (B,C,H,W) long -> logits (B,K,C,H,W); ``log_prob=True``: log p of x itself per sub-pixel (B,C,H,W)."""
         self.check_images(x)
-        return self.backbone(x, self.condition(cond, x.shape[0]))
+        return self.backbone(x, self.condition(cond, x.shape[0]), log_prob=log_prob)
 
     def nll(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
-        """Negative log-likelihood of each image in nats (B,)."""
-        self.check_images(x)
-        return -self.backbone(x, self.condition(cond, x.shape[0]), log_prob=True).flatten(1).sum(1)
+        """Negative log-likelihood of each image in nats (B,): the cross-entropy of ``self(x, cond)``'s logits."""
+        return -self(x, cond, log_prob=True).flatten(1).sum(1)
 
     @torch.no_grad()
     def sample(
