@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pixelcnn import load_model
 from pixelcnn.data import DigitsDataModule
 from pixelcnn.tasks.train import train
 from tests.helpers import FAST_TRAIN, run_cli
@@ -25,8 +26,12 @@ def histogram_baseline_bpd(dm: DigitsDataModule) -> float:
     return float(nll / test_x.size)
 
 
-def test_short_training_beats_the_histogram_baseline(make_config, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "head", [[], ["model/head=logistic_mixture", "callbacks=[default,ema]"]], ids=["softmax", "mixture"]
+)
+def test_short_training_beats_the_histogram_baseline(make_config, tmp_path: Path, head: list[str]) -> None:
     cfg = make_config(
+        *head,
         "model.backbone.num_layers=4",
         "model.backbone.hidden_channels=24",
         "model.backbone.skip_channels=24",
@@ -49,6 +54,9 @@ def test_short_training_beats_the_histogram_baseline(make_config, tmp_path: Path
     assert math.isfinite(metrics["val/bpd"])
     saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert saved["test/bpd"] == pytest.approx(metrics["test/bpd"])
+    model = load_model(tmp_path / "run" / "checkpoints" / "last.ckpt")
+    assert type(model.backbone.head_out).__name__ == ("LogisticMixtureHead" if head else "SoftmaxHead")
+    assert (tmp_path / "run" / "figures" / "samples.png").is_file()
 
 
 def test_hydra_multirun_runs_each_job_in_its_own_folder(tmp_path: Path) -> None:

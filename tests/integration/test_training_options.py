@@ -23,14 +23,18 @@ def tiny_model(**kwargs) -> ClassConditionalPixelCNN:
     return ClassConditionalPixelCNN([1, 8, 8], 17, num_classes=10, backbone=TINY_BACKBONE, **kwargs)
 
 
-def test_bf16_mixed_runs_the_backbone_in_bfloat16_on_cpu(make_config) -> None:
-    cfg = make_config(*FAST_TRAIN, "trainer.precision=bf16-mixed", "~callbacks.sample_grid")
+@pytest.mark.parametrize("head", ["softmax", "logistic_mixture"])
+def test_bf16_mixed_runs_the_backbone_in_bfloat16_on_cpu(make_config, head: str) -> None:
+    cfg = make_config(*FAST_TRAIN, "trainer.precision=bf16-mixed", "~callbacks.sample_grid", f"model/head={head}")
     model = hydra.utils.instantiate(cfg.model, _convert_="all")
     seen: list[torch.dtype] = []
-    model.backbone.register_forward_hook(lambda module, args, out: seen.append(out.dtype))
+    model.backbone.head_out.register_forward_hook(lambda module, args, out: seen.append(out.dtype))
+    nll: list[torch.dtype] = []
+    model.backbone.register_forward_hook(lambda module, args, out: nll.append(out.dtype))
     trainer = trainer_from_config(cfg, logger=False, callbacks=[])
     trainer.fit(model, datamodule=hydra.utils.instantiate(cfg.data))
     assert seen and set(seen) == {torch.bfloat16}  # training and validation forwards under autocast
+    assert set(nll) == {torch.float32}  # the per-sub-pixel log-likelihoods are computed in float32
     assert math.isfinite(float(trainer.callback_metrics["val/bpd"]))
     assert all(p.dtype == torch.float32 for p in model.parameters())  # mixed: the weights stay fp32
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 import torch
 
 from pixelcnn.conditioning import VectorConditioner
 from pixelcnn.figures import SampleGrid, draw_figures
 from pixelcnn.models import ClassConditionalPixelCNN, PixelCNN
-from pixelcnn.nn import GatedPixelCNN
+from pixelcnn.nn import GatedPixelCNN, LogisticMixtureHead
 from pixelcnn.sampling import SamplingStats, sample_cached, sample_naive
 from pixelcnn.sampling.cache import GenerationCache
 from tests.helpers import TINY_BACKBONE
@@ -16,12 +18,14 @@ from tests.helpers import TINY_BACKBONE
 HEIGHT, WIDTH = 4, 5  # not square, so a swapped height and width would show
 
 
-def random_backbone(channels: int, kernel: int, first_kernel: int, layers: int, levels: int = 9) -> GatedPixelCNN:
+def random_backbone(
+    channels: int, kernel: int, first_kernel: int, layers: int, levels: int = 9, head=None
+) -> GatedPixelCNN:
     """A small backbone with weights large enough that the level distributions are far from uniform."""
     torch.manual_seed(channels * 100 + kernel * 10 + layers)
     backbone = GatedPixelCNN(
         channels, levels, layers, hidden_channels=12, kernel_size=kernel, first_kernel_size=first_kernel,
-        skip_channels=9, output_hidden=15,
+        skip_channels=9, output_hidden=15, head=head,
     )  # fmt: skip
     with torch.no_grad():
         for parameter in backbone.parameters():
@@ -104,6 +108,43 @@ def test_cached_and_naive_sampling_give_identical_images(channels, kernel, first
     # Without any full-pass safeguard the cache alone already gives the same images.
     assert torch.equal(sample_cached(backbone, n, shape, seed=11, cond=biases, tolerance=0), naive)
     assert not torch.equal(sample_cached(backbone, n, shape, seed=12, cond=biases), naive)
+
+
+MIXTURE = functools.partial(LogisticMixtureHead, num_mixtures=3)
+MIXTURE_CASES = [(3, 3, 5, 3, "none"), (3, 5, 3, 2, "map"), (1, 3, 3, 3, "vector"), (2, 3, 3, 2, "rows")]
+
+
+@pytest.mark.parametrize(("channels", "kernel", "first_kernel", "layers", "cond"), MIXTURE_CASES)
+def test_mixture_head_cached_logits_and_samples_equal_naive(channels, kernel, first_kernel, layers, cond) -> None:
+    """The cache computes channel c's mixture at one pixel from the drawn channels < c: the full pass's logits at
+    every sub-pixel, and so the naive sampler's images (K=64, so many levels are drawn)."""
+    backbone = random_backbone(channels, kernel, first_kernel, layers, levels=64, head=MIXTURE)
+    n, shape = 3, (channels, HEIGHT, WIDTH)
+    biases = biases_of(cond, backbone, n)
+    x = torch.randint(0, 64, (n, *shape), generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        full = backbone(x, biases)
+    cache = GenerationCache(backbone, n, HEIGHT, WIDTH, biases)
+    seen = torch.zeros_like(x)
+    for i in range(HEIGHT):
+        cache.start_row(i, seen)
+        for j in range(WIDTH):
+            for c in range(channels):
+                torch.testing.assert_close(cache.pixel_logits(seen, i, j, c), full[:, :, c, i, j], rtol=0, atol=1e-4)
+                seen[:, c, i, j] = x[:, c, i, j]
+    naive = sample_naive(lambda y: backbone(y, biases), n, shape, seed=5)
+    stats = SamplingStats()
+    assert torch.equal(sample_cached(backbone, n, shape, seed=5, cond=biases, stats=stats), naive)
+    assert len(naive.unique()) > 10 and stats.full_passes <= 2
+
+
+def test_mixture_model_sample_fast_and_naive_agree() -> None:
+    torch.manual_seed(0)
+    head = {"_target_": "pixelcnn.nn.heads.LogisticMixtureHead", "num_mixtures": 2}
+    model = ClassConditionalPixelCNN((3, 4, 4), 32, num_classes=3, backbone=TINY_BACKBONE, head=head)
+    labels = torch.tensor([0, 2, 1])
+    fast = model.sample(3, cond=labels, seed=1, batch_size=2)
+    assert torch.equal(fast, model.sample(3, cond=labels, seed=1, fast=False))
 
 
 def test_a_draw_near_a_cdf_boundary_takes_the_full_pass_logits(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 import torch
 
 from pixelcnn.models import ClassConditionalPixelCNN, PixelCNN
-from pixelcnn.nn import GatedPixelCNN
+from pixelcnn.nn import GatedPixelCNN, LogisticMixtureHead
+
+MIXTURE = functools.partial(LogisticMixtureHead, num_mixtures=3)
 
 
 def influence(net: torch.nn.Module, x: torch.Tensor, levels: int, **kwargs) -> torch.Tensor:
@@ -43,33 +47,42 @@ def assert_causal(infl: torch.Tensor) -> None:
 
 
 @pytest.mark.parametrize(
-    ("channels", "kernel", "layers", "height", "width"),
-    [(1, 3, 3, 6, 6), (3, 3, 3, 5, 5), (3, 5, 2, 5, 7), (2, 5, 3, 7, 4)],
+    ("channels", "kernel", "layers", "height", "width", "head"),
+    [
+        (1, 3, 3, 6, 6, None),
+        (3, 3, 3, 5, 5, None),
+        (3, 5, 2, 5, 7, None),
+        (2, 5, 3, 7, 4, None),
+        (3, 3, 3, 5, 5, MIXTURE),
+        (2, 5, 2, 4, 5, MIXTURE),
+    ],
 )
-def test_backbone_is_causal(channels: int, kernel: int, layers: int, height: int, width: int) -> None:
+def test_backbone_is_causal(channels: int, kernel: int, layers: int, height: int, width: int, head) -> None:
     torch.manual_seed(channels * 100 + kernel)
-    net = GatedPixelCNN(channels, 4, layers, 12, kernel, skip_channels=12, output_hidden=12).double().eval()
+    net = GatedPixelCNN(channels, 4, layers, 12, kernel, skip_channels=12, output_hidden=12, head=head)
+    net = net.double().eval()
     for param in net.parameters():  # large random weights so no influence can hide in a tiny number
         torch.nn.init.normal_(param, std=0.5)
     x = torch.randint(0, 4, (1, channels, height, width))
     assert_causal(influence(net, x, 4))
 
 
-def test_class_conditional_model_is_causal() -> None:
+@pytest.mark.parametrize("head", [None, {"_target_": "pixelcnn.nn.heads.LogisticMixtureHead", "num_mixtures": 2}])
+def test_class_conditional_model_is_causal(head) -> None:
     torch.manual_seed(1)
     model = ClassConditionalPixelCNN(
-        [3, 5, 5], 4, num_classes=3, backbone={"num_layers": 3, "hidden_channels": 12, "kernel_size": 3}
+        [3, 5, 5], 4, num_classes=3, backbone={"num_layers": 3, "hidden_channels": 12, "kernel_size": 3}, head=head
     )
     model = model.double().eval()
     x = torch.randint(0, 4, (1, 3, 5, 5))
     assert_causal(influence(model, x, 4, cond=torch.tensor([2])))
 
 
-@pytest.mark.parametrize("channels", [1, 3])
-def test_no_blind_spot_every_earlier_subpixel_reaches_the_last(channels: int) -> None:
+@pytest.mark.parametrize(("channels", "head"), [(1, None), (3, None), (3, MIXTURE)])
+def test_no_blind_spot_every_earlier_subpixel_reaches_the_last(channels: int, head) -> None:
     """With enough layers, every sub-pixel before the last one influences the last logits (no blind spot)."""
     torch.manual_seed(0)
-    net = GatedPixelCNN(channels, 4, num_layers=8, hidden_channels=12, kernel_size=3, skip_channels=12)
+    net = GatedPixelCNN(channels, 4, num_layers=8, hidden_channels=12, kernel_size=3, skip_channels=12, head=head)
     net = net.double().eval()
     x = torch.randint(0, 4, (1, channels, 8, 8))
     infl = influence(net, x, 4)

@@ -11,6 +11,7 @@ from tests.helpers import CONF
 # (group, the model preset whose defaults list holds it): a model/<group> option overrides that preset's choice
 MODEL_GROUPS = [
     ("model/backbone", "gated"),
+    ("model/head", "gated"),
     ("model/conditioner", "gated_cond"),
     ("model/encoder", "autoencoder"),
     ("model/optimizer", "gated"),
@@ -30,6 +31,7 @@ def test_option_lists_of_the_redesigned_groups() -> None:
     assert {"default", "small", "medium", "paper"} <= set(options("model/backbone"))
     assert set(options("model/conditioner")) == {"class", "vector", "spatial"}
     assert set(options("model/encoder")) == {"conv", "timm"}
+    assert set(options("model/head")) == {"softmax", "logistic_mixture"}
     assert "ema" in options("callbacks")
 
 
@@ -63,6 +65,22 @@ def test_every_backbone_option_instantiates(make_config) -> None:
         model = hydra.utils.instantiate(cfg.model, _convert_="all")
         assert model.backbone.num_layers == cfg.model.backbone.num_layers
         assert model.backbone.hidden_channels == cfg.model.backbone.hidden_channels
+
+
+@pytest.mark.parametrize("model", ["gated", "gated_cond", "gated_embed", "gated_spatial", "autoencoder"])
+def test_every_pixelcnn_kind_takes_either_head(make_config, model: str) -> None:
+    from pixelcnn.nn import LogisticMixtureHead, SoftmaxHead
+
+    small = [f"model={model}", "model/backbone=small"]
+    if model in ("gated_embed", "gated_spatial"):
+        small.append("model.conditioner.cond_dim=8")
+    default = hydra.utils.instantiate(make_config(*small).model, _convert_="all")
+    assert type(default.backbone.head_out) is SoftmaxHead
+    cfg = make_config(*small, "model/head=logistic_mixture", "model.head.num_mixtures=4")
+    mixture = hydra.utils.instantiate(cfg.model, _convert_="all")
+    assert type(mixture.backbone.head_out) is LogisticMixtureHead and mixture.backbone.head_out.num_mixtures == 4
+    assert mixture.hparams["head"]["num_mixtures"] == 4
+    assert make_config(f"model={model}", "model/head=logistic_mixture").model.head.num_mixtures == 10
 
 
 def test_data_and_model_configs_instantiate(make_config) -> None:

@@ -68,6 +68,6 @@ class PixelCNNAutoEncoder(PixelCNNModule):
     def condition(self, cond: torch.Tensor | None, batch_size: int) -> list[torch.Tensor]:
         return self.conditioner(self.code(cond, batch_size))
 
-    def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
-        """x (B,C,H,W) long, cond images or h (default: x itself) -> logits (B,K,C,H,W)."""
-        return super().forward(x, x if cond is None else cond)
+    def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None, log_prob: bool = False) -> torch.Tensor:
+        """x (B,C,H,W) long, cond images or h (default: x itself) -> logits (B,K,C,H,W) (or log p of x, (B,C,H,W))."""
+        return super().forward(x, x if cond is None else cond, log_prob=log_prob)

@@ -17,6 +17,7 @@ from pixelcnn.errors import InputError, check_count
 from pixelcnn.metrics import BitsPerDim
 from pixelcnn.models.base import TrainableModule
 from pixelcnn.nn.backbone import GatedPixelCNN
+from pixelcnn.nn.heads import SoftmaxHead
 from pixelcnn.sampling import GivenNoise, SeededNoise, sample_images
 
 LN2 = math.log(2.0)
@@ -36,7 +37,9 @@ class PixelCNNModule(TrainableModule):
     Public surface (see README): ``model(x, cond)`` -> logits (B,K,C,H,W); ``nll(x, cond)`` -> (B,) nats;
     ``sample(n, cond, seed)`` -> (n,C,H,W) long; attributes ``image_shape``, ``num_levels``, ``num_classes``.
 
-    ``backbone``: builds a ``GatedPixelCNN`` given ``image_channels`` and ``num_levels``; ``conditioner``: builds a
+    ``backbone``: builds a ``GatedPixelCNN`` given ``image_channels``, ``num_levels`` and ``head``; ``head``: the
+    backbone's output head (``pixelcnn.nn.heads``: ``SoftmaxHead``, the default, or ``LogisticMixtureHead``,
+    ``conf/model/head/*.yaml``); ``conditioner``: builds a
     ``Conditioner`` given ``num_layers``, ``cond_channels`` and ``image_size`` (None: unconditional); other keyword
     arguments go to the conditioner too (``num_classes=10``, ``cond_dim=64``). Subclasses only choose a default
     conditioner and say how a batch becomes ``cond`` (``batch_condition``).
@@ -52,14 +55,18 @@ class PixelCNNModule(TrainableModule):
         conditioner: Any = None,
         optimizer: Any = None,
         scheduler: Any = None,
+        head: Any = None,
         compile: bool = False,
         compile_options: dict[str, Any] | None = None,
         **conditioner_args: Any,
     ) -> None:
         super().__init__(image_shape, num_levels, optimizer, scheduler)
         backbone_factory = as_factory(backbone, GatedPixelCNN, "backbone")
+        head_factory = as_factory(head, SoftmaxHead, "head")
         conditioner_factory = bind(as_factory(conditioner, self.default_conditioner, "conditioner"), conditioner_args)
-        self.backbone: GatedPixelCNN = backbone_factory(image_channels=self.image_shape[0], num_levels=self.num_levels)
+        self.backbone: GatedPixelCNN = backbone_factory(
+            image_channels=self.image_shape[0], num_levels=self.num_levels, head=head_factory
+        )
         self.conditioner: Conditioner | None = None
         if conditioner_factory is not None:
             self.conditioner = conditioner_factory(
@@ -73,6 +80,7 @@ class PixelCNNModule(TrainableModule):
         self.num_dims = math.prod(self.image_shape)
         self.remember(
             backbone=factory_spec(backbone_factory),
+            head=factory_spec(head_factory),
             conditioner=factory_spec(conditioner_factory),
             compile=bool(compile),
             compile_options=dict(compile_options or {}),
@@ -93,15 +101,14 @@ class PixelCNNModule(TrainableModule):
         return self.conditioner(self.conditioner.validate(cond, batch_size))
 
     # --- public API ----------------------------------------------------------------------------------------
-    def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
-        """x (B,C,H,W) long -> logits (B,K,C,H,W)."""
+    def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None, log_prob: bool = False) -> torch.Tensor:
+        """x (B,C,H,W) long -> logits (B,K,C,H,W); ``log_prob=True``: log p of x itself per sub-pixel (B,C,H,W)."""
         self.check_images(x)
-        return self.backbone(x, self.condition(cond, x.shape[0]))
+        return self.backbone(x, self.condition(cond, x.shape[0]), log_prob=log_prob)
 
     def nll(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
-        """Negative log-likelihood of each image in nats (B,)."""
-        logits = self(x, cond)
-        return torch.nn.functional.cross_entropy(logits.float(), x.long(), reduction="none").flatten(1).sum(1)
+        """Negative log-likelihood of each image in nats (B,): the cross-entropy of ``self(x, cond)``'s logits."""
+        return -self(x, cond, log_prob=True).flatten(1).sum(1)
 
     @torch.no_grad()
     def sample(

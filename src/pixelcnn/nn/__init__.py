@@ -1,8 +1,20 @@
-"""Pure torch building blocks: masks, causal convs, the gated layer and the backbone (never sees h)."""
+"""Pure torch building blocks: masks, causal convs, gated layer, output heads, backbone (never sees h)."""
 
 from pixelcnn.nn.backbone import GatedPixelCNN
 from pixelcnn.nn.gated_block import GatedBlock
+from pixelcnn.nn.heads import Head, LogisticMixtureHead, SoftmaxHead
 from pixelcnn.nn.layers import HorizontalConv, VerticalConv, gate, shift_down
 from pixelcnn.nn.scale import levels_to_signed
 
-__all__ = ["GatedBlock", "GatedPixelCNN", "HorizontalConv", "VerticalConv", "gate", "levels_to_signed", "shift_down"]
+__all__ = [
+    "GatedBlock",
+    "GatedPixelCNN",
+    "Head",
+    "HorizontalConv",
+    "LogisticMixtureHead",
+    "SoftmaxHead",
+    "VerticalConv",
+    "gate",
+    "levels_to_signed",
+    "shift_down",
+]

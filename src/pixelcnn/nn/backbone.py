@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from pixelcnn.nn.checks import check_backbone
 from pixelcnn.nn.gated_block import GatedBlock
+from pixelcnn.nn.heads import Head, SoftmaxHead
 from pixelcnn.nn.layers import HorizontalConv
 from pixelcnn.nn.masks import channel_groups
 from pixelcnn.nn.scale import levels_to_signed
 
 
 class GatedPixelCNN(nn.Module):
-    """Stack of ``GatedBlock`` layers and a masked 1x1 output head with a K-way softmax per channel.
+    """Stack of ``GatedBlock`` layers, a masked 1x1 + ReLU and an output ``Head`` (``head_out``).
 
     Knows nothing about conditioning: it takes one bias per layer (or None) from whatever conditioner the model
-    uses. Input is a LongTensor of levels (B,C,H,W) in [0, K); output logits (B,K,C,H,W).
+    uses. Input is a LongTensor of levels (B,C,H,W) in [0, K); output logits (B,K,C,H,W). ``head``: builds the
+    output head given ``in_channels``, ``in_groups``, ``image_channels`` and ``num_levels`` (default
+    ``SoftmaxHead``, a K-way softmax per channel; ``LogisticMixtureHead``: PixelCNN++'s mixture).
     """
 
     def __init__(
@@ -31,6 +36,7 @@ class GatedPixelCNN(nn.Module):
         skip_channels: int = 64,
         output_hidden: int = 128,
         dropout: float = 0.0,
+        head: Any = None,
     ) -> None:
         super().__init__()
         first_kernel_size = first_kernel_size or kernel_size
@@ -56,10 +62,11 @@ class GatedPixelCNN(nn.Module):
         )
         skip_groups = channel_groups(skip_channels, image_channels)
         head_groups = channel_groups(output_hidden, image_channels)
-        # Logit channel c*K + k belongs to image channel c: contiguous blocks of K.
-        logit_groups = channel_groups(image_channels * num_levels, image_channels)
         self.head_hidden = HorizontalConv(skip_channels, output_hidden, 1, skip_groups, head_groups, "B")
-        self.head_out = HorizontalConv(output_hidden, image_channels * num_levels, 1, head_groups, logit_groups, "B")
+        # Output channel c*P + p belongs to image channel c: contiguous blocks of the head's P parameters.
+        self.head_out: Head = (head or SoftmaxHead)(
+            in_channels=output_hidden, in_groups=head_groups, image_channels=image_channels, num_levels=num_levels
+        )
 
     @property
     def cond_channels(self) -> int:
@@ -70,8 +77,17 @@ class GatedPixelCNN(nn.Module):
         """Levels (B,C,H,W) in [0,K) -> floats in [-1, 1]."""
         return levels_to_signed(x, self.num_levels, self.head_out.conv.weight.dtype)
 
-    def forward(self, x: torch.Tensor, cond: list[torch.Tensor] | None = None) -> torch.Tensor:
-        """x (B,C,H,W) long, cond: per-layer biases (B, 4*hidden, 1|H, 1|W) or None -> logits (B,K,C,H,W)."""
+    def forward(self, x: torch.Tensor, cond: list[torch.Tensor] | None = None, log_prob: bool = False) -> torch.Tensor:
+        """x (B,C,H,W) long, cond: per-layer biases (B, 4*hidden, 1|H, 1|W) or None -> logits (B,K,C,H,W).
+
+        ``log_prob=True``: log p(x_c,i,j | everything before it) (B,C,H,W) instead, the log-softmax of the logits at
+        x itself (the NLL; the mixture head computes it without the K axis).
+        """
+        out = self.head_params(x, cond)
+        return self.head_out.log_prob(out, x) if log_prob else self.head_out.logits(out, x)
+
+    def head_params(self, x: torch.Tensor, cond: list[torch.Tensor] | None = None) -> torch.Tensor:
+        """The output head's raw outputs (B, C*P, H, W): C blocks of its ``params_per_channel``."""
         if cond is not None and len(cond) != self.num_layers:
             raise ValueError(f"expected {self.num_layers} conditioning biases, got {len(cond)}")
         v = h = self.scale_input(x)
@@ -79,6 +95,4 @@ class GatedPixelCNN(nn.Module):
         for i, block in enumerate(self.blocks):
             v, h, skip = block(v, h, None if cond is None else cond[i])
             skip_sum = skip_sum + skip
-        out = self.head_out(F.relu(self.head_hidden(F.relu(skip_sum))))
-        b, _, height, width = out.shape
-        return out.view(b, self.image_channels, self.num_levels, height, width).transpose(1, 2)
+        return self.head_out(F.relu(self.head_hidden(F.relu(skip_sum))))

@@ -8,8 +8,10 @@ almost nothing. The two stacks of the backbone let us compute each layer only wh
   the last n//2+1 input rows per layer (``start_row``);
 - horizontal stack: output (i, j) reads pixels (i, j-n//2..j) of the layer below plus the link row, so each
   sub-pixel needs every layer at one pixel only (``pixel_logits``). The R -> G -> B channels of a pixel take one
-  such pass each; the masks keep channel c independent of the channels not yet drawn. The pass for channel 0 of
-  pixel j also recomputes pixel j-1 with all its channels drawn, so later pixels read final values.
+  such pass each; the masks keep channel c independent of the channels not yet drawn, and the output head turns
+  channel c's parameters into logits given the drawn channels < c of the pixel (``Head.channel_logits``). The
+  pass for channel 0 of pixel j also recomputes pixel j-1 with all its channels drawn, so later pixels read final
+  values.
 
 The arithmetic is that of ``GatedPixelCNN.forward`` restricted to those positions, with the same weights and
 dtype; only the grouping of float operations differs, so logits agree with a full pass to rounding error.
@@ -77,11 +79,12 @@ class GenerationCache:
         self.skip_bias = torch.stack([b.skip.conv.bias for b in blocks]).sum(0)
         self.head_hidden_weight = _masked(backbone.head_hidden).flatten(1)
         self.head_hidden_bias = backbone.head_hidden.conv.bias
-        levels = backbone.num_levels
-        head_weight, head_bias = _masked(backbone.head_out).flatten(1), backbone.head_out.conv.bias
-        # Logits of image channel c are rows c*K .. (c+1)*K of the output conv: only those are computed.
-        self.head_weight = [head_weight[c * levels : (c + 1) * levels] for c in range(backbone.image_channels)]
-        self.head_bias = [head_bias[c * levels : (c + 1) * levels] for c in range(backbone.image_channels)]
+        self.head = backbone.head_out
+        size = self.head.params_per_channel
+        head_weight, head_bias = _masked(self.head).flatten(1), self.head.conv.bias
+        # The head parameters of image channel c are rows c*P .. (c+1)*P of the output conv: only those are computed.
+        self.head_weight = [head_weight[c * size : (c + 1) * size] for c in range(backbone.image_channels)]
+        self.head_bias = [head_bias[c * size : (c + 1) * size] for c in range(backbone.image_channels)]
 
         in_channels = [b.v_conv.conv.in_channels for b in blocks]
         new = self._new()
@@ -156,4 +159,5 @@ class GenerationCache:
                 self.h_rows[layer + 1][:, q + first : q + j + 1] = h_new
         skip = F.linear(torch.cat(gated_at_j, dim=1), self.skip_weight, self.skip_bias)
         hidden = F.linear(F.relu(skip), self.head_hidden_weight, self.head_hidden_bias)
-        return F.linear(F.relu(hidden), self.head_weight[c], self.head_bias[c])
+        params = F.linear(F.relu(hidden), self.head_weight[c], self.head_bias[c])
+        return self.head.channel_logits(params, x[:, :, i, j], c)
