@@ -135,7 +135,7 @@ def test_mixture_head_cached_logits_and_samples_equal_naive(channels, kernel, fi
     naive = sample_naive(lambda y: backbone(y, biases), n, shape, seed=5)
     stats = SamplingStats()
     assert torch.equal(sample_cached(backbone, n, shape, seed=5, cond=biases, stats=stats), naive)
-    assert len(naive.unique()) > 10 and stats.full_passes <= 2
+    assert len(naive.unique()) > 10 and stats.recomputed <= 2 * n  # few image sub-pixels near a CDF boundary
 
 
 def test_mixture_model_sample_fast_and_naive_agree() -> None:

@@ -70,9 +70,8 @@ class FolderDataModule(ImageDataModule):
 
     def check_available(self) -> None:
         if not self.path.is_dir():
-            raise DataNotFoundError(
-                f"data.path {self.path.resolve()} is not a folder; pass a folder of PNG / JPEG files"
-            )
+            hint = "pass a folder of PNG / JPEG files"
+            raise DataNotFoundError(f"data.path {self.path.resolve()} is not a folder; {hint}")
 
     def load_splits(self) -> dict[str, ImageArrayDataset]:
         self.check_available()
