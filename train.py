@@ -6,7 +6,7 @@ import hydra
 from omegaconf import DictConfig
 
 from pixelcnn.tasks.errors import run_entry_point
-from pixelcnn.tasks.sweep_jobs import exit_if_jobs_failed, run_job
+from pixelcnn.tasks.sweep_jobs import every_trial_failed, exit_if_jobs_failed, run_job
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="train")
@@ -17,5 +17,6 @@ def main(cfg: DictConfig) -> float | None:
 
 
 if __name__ == "__main__":
-    run_entry_point(main)
+    with every_trial_failed():
+        run_entry_point(main)
     exit_if_jobs_failed()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import math
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,9 @@ def in_multirun() -> bool:
 
 def run_job(task: Callable[[], Any], output_dir: Path) -> Any:
     """``task()``. A single run: a user's error is one line and exit status 2 (``user_errors``). A job of a sweep:
-    any error is recorded in ``<output_dir>/failed.txt`` and on stderr, and the job returns NaN, which Hydra's
-    sweepers take as a result (Optuna marks the trial failed) and go on. A run stopped by a signal stops the sweep.
+    any error is recorded in ``<output_dir>/failed.txt`` and on stderr, and the job returns None: Hydra's basic
+    sweeper goes on, and the Optuna sweeper marks the trial FAIL (its value is not a float) and goes on (a NaN would
+    crash it: Optuna refuses NaN as a trial's value). A run stopped by a signal stops the sweep.
     """
     if not in_multirun():
         with user_errors():
@@ -41,7 +42,7 @@ def run_job(task: Callable[[], Any], output_dir: Path) -> Any:
             log.exception("the job failed")
             message = f"{type(error).__name__}: {error}"
         record_failure(message, output_dir)
-        return math.nan
+        return None
     finally:
         finish_wandb()
 
@@ -63,3 +64,14 @@ def exit_if_jobs_failed() -> None:
         folders = ", ".join(str(path) for path in FAILED_JOBS)
         print(f"error: {len(FAILED_JOBS)} sweep job(s) failed; failed.txt in {folders} says why", file=sys.stderr)
         sys.exit(1)
+
+
+@contextlib.contextmanager
+def every_trial_failed() -> Iterator[None]:
+    """Around a sweep: when every job failed, Optuna's sweeper has no best trial and raises ``No trials are
+    completed yet``; the failures were reported already, so ``exit_if_jobs_failed`` ends with one line instead."""
+    try:
+        yield
+    except ValueError as error:
+        if not FAILED_JOBS or "No trials are completed" not in str(error):
+            raise

@@ -141,9 +141,10 @@ def final_figures(
 
 
 def optimized_value(cfg: DictConfig, metrics: dict[str, Any]) -> float | None:
-    """The value a Hydra sweeper minimises (``optimized_metric``); NaN when the run did not produce it."""
+    """The value a Hydra sweeper minimises (``optimized_metric``); None when the run did not produce a finite one
+    (Optuna then marks the trial failed; it refuses NaN)."""
     name = cfg.get("optimized_metric")
     if not name:
         return None
     value = metrics.get(name)
-    return float(value) if value is not None else math.nan
+    return float(value) if value is not None and math.isfinite(float(value)) else None
