@@ -75,5 +75,9 @@ def test_notebook_runs_top_to_bottom(
     assert not errors
     text = "".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.outputs)
     assert "Traceback" not in text
+    # notebook 01 samples with progress=True: a text bar, no "TqdmWarning: IProgress not found" (no ipywidgets)
+    assert "TqdmWarning" not in text and "IProgress not found" not in text
+    if path.name == "01_quick_start.ipynb":
+        assert "sampling: 100%" in text and "images/s" in text  # the bar itself was drawn
     if path.name == "03_conditioning.ipynb":  # the figures of the class-conditional model and the auto-encoder
         assert "samples " in text and "figure6 " in text

@@ -59,7 +59,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("portraits")
     embedder = train(compose_config("train", EMBEDDER_FAST, root / "embedder"))
     pairs = root / "pairs.pt"
-    export_overrides = [f"ckpt_path={embedder['best_ckpt']}", f"output={pairs}", "print_config=false"]
+    export_overrides = [f"ckpt_path={embedder['best_ckpt']}", f"output={pairs}", "print_config=false"]  # a path given
     export(compose_config("export", export_overrides, root / "export"))
     data = [f"data.path={pairs}", *PIXELCNN_FAST]
     pixelcnn = train(compose_config("train", ["experiment=portraits", *data], root / "pixelcnn"))
@@ -84,6 +84,15 @@ def test_export_holds_every_split_of_the_textures(runs: dict) -> None:
     sizes = {split: len(pairs["h"]) for split, pairs in content["splits"].items()}
     assert sizes == {"train": 12 * 16, "val": 3 * 8, "test": 3 * 8}
     assert set(content["splits"]["test"]["identities"].tolist()) == {15, 16, 17}  # unseen identities
+
+
+def test_export_writes_into_its_run_folder_and_prints_the_data_path(runs: dict, tmp_path: Path, capsys) -> None:
+    overrides = [f"ckpt_path={runs['embedder']['best_ckpt']}", "splits=[val]", "progress=false", "print_config=false"]
+    export(compose_config("export", overrides, tmp_path / "run"))
+    GlobalHydra.instance().clear()
+    written = tmp_path / "run" / "embeddings.pt"  # by default the pairs file lies in the export's own run folder
+    assert written.is_file()
+    assert f"python train.py experiment=portraits data.path={written}\n" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

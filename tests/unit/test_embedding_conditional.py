@@ -7,13 +7,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from hydra.core.global_hydra import GlobalHydra
+from hydra.utils import instantiate
 from PIL import Image
 
 from pixelcnn.data import EmbeddingPairsDataModule
 from pixelcnn.errors import DataNotFoundError, DataValidationError, InputError
 from pixelcnn.figures import Portraits, grid_geometry, interpolation_strips
 from pixelcnn.models import EmbeddingConditionalPixelCNN, SpatialConditionalPixelCNN
-from tests.helpers import TINY_BACKBONE
+from pixelcnn.tasks.errors import user_message
+from tests.helpers import TINY_BACKBONE, compose_config
 
 COND_DIM = 6
 MODEL_KINDS = {"gated_embed": EmbeddingConditionalPixelCNN, "gated_spatial": SpatialConditionalPixelCNN}
@@ -158,3 +161,12 @@ def test_portraits_show_the_held_out_image_then_its_samples(cls, tmp_path: Path)
         top = gap + row * (4 * scale + gap)
         shown = grid[top : top + 4 * scale : scale, gap : gap + 4 * scale : scale].float() / 255 * 2  # levels 0..2
         assert torch.equal(shown.round().long(), test_images[row][0][0])
+
+
+def test_portraits_without_a_pairs_file_ask_for_data_path(tmp_path: Path) -> None:
+    cfg = compose_config("train", ["experiment=portraits"], tmp_path)  # nothing writes a default pairs file
+    GlobalHydra.instance().clear()
+    with pytest.raises(Exception) as raised:
+        instantiate(cfg.data)
+    message = user_message(raised.value)
+    assert message == "Missing mandatory value: data.path; pass it on the command line: data.path=..."

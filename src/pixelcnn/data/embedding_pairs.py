@@ -12,7 +12,9 @@ from pixelcnn.data.arrays import ImageArrayDataset
 from pixelcnn.data.base import SPLITS, ImageDataModule
 from pixelcnn.errors import DataNotFoundError, DataValidationError
 
-EXPORT_HINT = "write it with: python export_embeddings.py ckpt_path=<embedder checkpoint> output={path}"
+EXPORT_HINT = (
+    "write it with: python export_embeddings.py ckpt_path=<embedder checkpoint> (it prints the data.path=... to pass)"
+)
 
 
 class ImageVectorDataset(ImageArrayDataset):
@@ -44,9 +46,7 @@ class EmbeddingPairsDataModule(ImageDataModule):
 
     def check_available(self) -> None:
         if not self.path.is_file():
-            raise DataNotFoundError(
-                f"embeddings file {self.path.resolve()} not found; {EXPORT_HINT.format(path=self.path)}"
-            )
+            raise DataNotFoundError(f"embeddings file {self.path.resolve()} not found; {EXPORT_HINT}")
 
     def read(self) -> dict[str, Any]:
         self.check_available()
@@ -54,11 +54,10 @@ class EmbeddingPairsDataModule(ImageDataModule):
             content = torch.load(self.path, map_location="cpu", weights_only=True)
         except Exception as error:
             raise DataValidationError(
-                f"{self.path} is not a readable embeddings file ({type(error).__name__}); "
-                + EXPORT_HINT.format(path=self.path)
+                f"{self.path} is not a readable embeddings file ({type(error).__name__}); " + EXPORT_HINT
             ) from error
         if not isinstance(content, dict) or not isinstance(content.get("splits"), dict):
-            raise DataValidationError(f"{self.path} holds no splits; {EXPORT_HINT.format(path=self.path)}")
+            raise DataValidationError(f"{self.path} holds no splits; {EXPORT_HINT}")
         return content
 
     def load_splits(self) -> dict[str, ImageArrayDataset]:

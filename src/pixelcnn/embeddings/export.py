@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm  # not tqdm.auto: without ipywidgets it warns in notebooks
 
 from pixelcnn.data.base import ImageDataModule
 from pixelcnn.embeddings.module import TripletEmbedder

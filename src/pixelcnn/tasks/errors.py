@@ -85,7 +85,8 @@ def config_error_message(error: BaseException) -> str:
     if "not in struct" in message:
         message += "; check the spelling (python train.py --cfg job prints every key) or add a new key with +key=value"
     elif isinstance(error, MissingMandatoryValue):
-        message += "; pass it on the command line, e.g. ckpt_path=/path/to/last.ckpt"
+        key = getattr(error, "full_key", None) or "ckpt_path"
+        message += f"; pass it on the command line: {key}=..."
     return message
 
 

@@ -15,7 +15,8 @@ from pixelcnn.tasks.runtime import print_config_tree
 
 
 def export(cfg: DictConfig) -> dict[str, Any]:
-    """Writes ``cfg.output``; the data set is ``data=...`` or the one the embedder was trained on."""
+    """Writes ``cfg.output`` (default: ``embeddings.pt`` in this run's folder) and prints the ``data.path=...`` that
+    trains on it; the data set is ``data=...`` or the one the embedder was trained on."""
     if cfg.get("print_config", True):
         print_config_tree(cfg, Path(cfg.paths.output_dir) / "config_tree.log")
     checkpoint = read_checkpoint(cfg.ckpt_path)
@@ -26,5 +27,7 @@ def export(cfg: DictConfig) -> dict[str, Any]:
     progress = bool(cfg.get("progress", True))
     content = export_pairs(embedder, datamodule, cfg.output, list(cfg.splits), source=source, progress=progress)
     counts = ", ".join(f"{split} {len(pairs['h'])}" for split, pairs in content["splits"].items())
-    print(f"exported {content['cond_dim']}-dim embeddings ({counts}) to {Path(cfg.output).resolve()}")
+    output = Path(cfg.output).resolve()
+    print(f"exported {content['cond_dim']}-dim embeddings ({counts}) to {output}")
+    print(f"train on them with: python train.py experiment=portraits data.path={output}")
     return content

@@ -1,0 +1,50 @@
+"""Sweeps as a researcher runs them: a multirun's W&B runs share one group (read back from the offline runs), and
+an Optuna sweep with a database prints no alembic migration lines."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import FAST_TRAIN, run_cli
+from tests.helpers.wandb_records import read_offline_run
+
+# one quick job: no sample grid, no figures, one validation batch, no test pass
+TINY_JOB = [*FAST_TRAIN, "trainer.limit_val_batches=1", "~callbacks.sample_grid", "figures=none", "test=false"]
+
+
+@pytest.fixture(autouse=True)
+def one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+
+
+def test_multirun_jobs_share_one_wandb_group(tmp_path: Path) -> None:
+    result = run_cli("train.py", "-m", *TINY_JOB, "seed=0,1", "logger=wandb", f"hydra.sweep.dir={tmp_path / 'sweep'}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    runs = []
+    for job in ("0", "1"):
+        (folder,) = (tmp_path / "sweep" / job / "wandb").glob("offline-run-*")
+        runs.append(read_offline_run(folder))
+    assert runs[0].group and runs[0].group == runs[1].group == "train-sweep"  # <task>-<sweep folder>
+    assert runs[0].name != runs[1].name and "seed=0" in runs[0].name and "seed=1" in runs[1].name
+    assert [run.job_type for run in runs] == ["train", "train"]
+
+
+def test_optuna_with_a_database_prints_no_alembic_lines(tmp_path: Path) -> None:
+    installed = version("sqlalchemy")  # optuna 2.10 cannot stamp a new database's schema under SQLAlchemy 2
+    assert int(installed.split(".")[0]) < 2, f"SQLAlchemy {installed}: pip install -r requirements.txt (1.4)"
+    storage = f"sqlite:///{tmp_path / 's.db'}"
+    result = run_cli(
+        "train.py",
+        "hparams_search=optuna",
+        "hydra.sweeper.n_trials=1",
+        f"hydra.sweeper.storage={storage}",
+        *TINY_JOB,
+        f"hydra.sweep.dir={tmp_path / 'sweep'}",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / "s.db").is_file() and (tmp_path / "sweep" / "optimization_results.yaml").is_file()
+    output = result.stdout + result.stderr
+    assert "alembic" not in output, [line for line in output.splitlines() if "alembic" in line]
