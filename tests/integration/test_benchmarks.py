@@ -81,6 +81,20 @@ def test_evaluation_benchmark_reports_images_per_second() -> None:
     assert 1.0 < out["bpd"] < 4.0
 
 
+def test_data_benchmark_compares_loader_and_model_images_per_second() -> None:
+    out = run_benchmark(
+        "data.py", "--images", "30", "--batch-size", "4", "--num-workers", "1", "--batches", "10", "--steps", "1"
+    )
+    assert out["benchmark"] == "data" and out["num_workers"] == 1
+    assert [r["resolution"] for r in out["results"]] == [32, 64]
+    for row in out["results"]:
+        # the official npz files were read by the data module: its train split is the images less the val hold-out
+        assert row["batch_size"] == 4 and row["train_images"] == 30 - 30 // 20
+        assert row["loader_images_per_s"] > 0 and row["model_images_per_s"] > 0 and row["first_batch_s"] > 0
+        assert row["loader_over_model"] == row["loader_images_per_s"] / row["model_images_per_s"]
+    assert out["loader_keeps_up"] == all(r["loader_over_model"] > 1 for r in out["results"])
+
+
 def test_gpu_script_runs_end_to_end_with_tiny_settings(tmp_path: Path) -> None:
     """benchmarks/gpu.sh (prepared for one GPU) runs on CPU with TINY=1 and writes one JSON file of every part."""
     out = tmp_path / "gpu.json"

@@ -50,7 +50,7 @@ def test_images_per_sec_flops_and_mfu_are_logged_once_per_epoch(tmp_path: Path, 
     images, flops, mfu = (column(rows, f"train/{k}") for k in ("images_per_sec", "flops_per_sec", "mfu"))
     assert len(images) == len(flops) == len(mfu) == 2 and all(v > 0 for v in images)
     assert model.flops_per_batch and model.flops_per_batch > 0
-    for rate, achieved, utilisation in zip(images, flops, mfu):
+    for rate, achieved, utilisation in zip(images, flops, mfu, strict=True):
         assert achieved == pytest.approx(rate / 16 * model.flops_per_batch, rel=1e-4)  # 3 batches of 16 each
         assert utilisation == pytest.approx(achieved / PEAK, rel=1e-4)
     assert not [k for row in rows for k in row if k.startswith(("validate/", "train/device/"))]  # no per-step keys
