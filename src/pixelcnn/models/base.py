@@ -70,8 +70,9 @@ class TrainableModule(pl.LightningModule):
         return None
 
     def on_train_batch_start(self, batch: Sequence[torch.Tensor], batch_idx: int) -> None:
-        if not self._flops_counted:  # once, at the first batch: the data decides the batch size
-            self.flops_per_batch, self._flops_counted = self.count_flops(batch), True
+        if not self._flops_counted:  # once, at the first batch (the data decides the batch size), in its precision
+            with self.trainer.precision_plugin.forward_context():
+                self.flops_per_batch, self._flops_counted = self.count_flops(batch), True
 
     def step(self, batch: Sequence[torch.Tensor], stage: str) -> torch.Tensor:
         raise NotImplementedError
