@@ -3,7 +3,8 @@
 #   - cached sampling at batch 1, 64 and 256 for 32x32x3 and 64x64x3, with the naive speed-up (sampling.py);
 #   - training images/s, FLOP/s, fraction of a matmul and MFU for the cifar10 and imagenet64 architectures, fp32 and
 #     bf16-mixed, then bf16-mixed compiled (training.py);
-#   - evaluation images/s (evaluation.py).
+#   - evaluation images/s (evaluation.py);
+#   - ImageNet 32/64 loader images/s against training images/s at the experiments' batch sizes (data.py).
 #
 #   bash benchmarks/gpu.sh [OUT.json]     default: benchmarks/results/gpu_<device name>.json
 #
@@ -26,6 +27,7 @@ if [[ "${TINY:-0}" == 1 ]]; then
   SIZES=(cifar10:6)
   PRECISIONS=(32)
   EVAL=(--image-shape 1x4x4 --levels 4 --batch-size 2 --num-images 4)
+  DATA=(--images 30 --batch-size 4 --num-workers 1 --batches 5 --steps 1)
   COMPILE=0
 else
   MODEL=()
@@ -34,6 +36,7 @@ else
   SIZES=(cifar10:32 imagenet64:64)
   PRECISIONS=(32 bf16-mixed)
   EVAL=(--batch-size 256 --num-images 4096)
+  DATA=(--images 10000 --batches 100 --steps 3)
   COMPILE=${COMPILE:-1}
 fi
 
@@ -64,6 +67,7 @@ for entry in "${SIZES[@]}"; do
   done
 done
 part evaluation 5 benchmarks/evaluation.py "${EVAL[@]}"
+part data 20 benchmarks/data.py "${DATA[@]}"
 if [[ "$COMPILE" == 1 ]]; then
   for entry in "${SIZES[@]}"; do
     experiment=${entry%%:*} size=${entry##*:}

@@ -81,6 +81,20 @@ def test_evaluation_benchmark_reports_images_per_second() -> None:
     assert 1.0 < out["bpd"] < 4.0
 
 
+def test_data_benchmark_compares_loader_and_model_images_per_second() -> None:
+    out = run_benchmark(
+        "data.py", "--images", "30", "--batch-size", "4", "--num-workers", "1", "--batches", "10", "--steps", "1"
+    )
+    assert out["benchmark"] == "data" and out["num_workers"] == 1
+    assert [r["resolution"] for r in out["results"]] == [32, 64]
+    for row in out["results"]:
+        # the official npz files were read by the data module: its train split is the images less the val hold-out
+        assert row["batch_size"] == 4 and row["train_images"] == 30 - 30 // 20
+        assert row["loader_images_per_s"] > 0 and row["model_images_per_s"] > 0 and row["first_batch_s"] > 0
+        assert row["loader_over_model"] == row["loader_images_per_s"] / row["model_images_per_s"]
+    assert out["loader_keeps_up"] == all(r["loader_over_model"] > 1 for r in out["results"])
+
+
 def test_gpu_script_runs_end_to_end_with_tiny_settings(tmp_path: Path) -> None:
     """benchmarks/gpu.sh (prepared for one GPU) runs on CPU with TINY=1 and writes one JSON file of every part."""
     out = tmp_path / "gpu.json"
@@ -93,10 +107,11 @@ def test_gpu_script_runs_end_to_end_with_tiny_settings(tmp_path: Path) -> None:
     report = json.loads(out.read_text())
     assert report["benchmark"] == "gpu" and report["device"] == "cpu" and report["wall_s"] >= 0
     parts = report["parts"]
-    assert sorted(parts) == ["evaluation", "sampling", "training_cifar10_32"]
+    assert sorted(parts) == ["data", "evaluation", "sampling", "training_cifar10_32"]
     assert all("error" not in part and "skipped" not in part for part in parts.values()), parts
     assert [r["batch_size"] for r in parts["sampling"]["results"]] == [1, 2]
     assert parts["training_cifar10_32"]["images_per_s"] > 0 and parts["evaluation"]["images_per_s"] > 0
+    assert [r["resolution"] for r in parts["data"]["results"]] == [32, 64]
     # a part that cannot start within the budget is recorded as skipped, not run
     env["BUDGET_S"] = "0"
     subprocess.run(["bash", str(REPO / "benchmarks" / "gpu.sh"), str(out)], cwd=REPO, env=env, check=True, timeout=120)

@@ -6,14 +6,14 @@ from pixelcnn.callbacks.ema import EMA
 from pixelcnn.callbacks.learning_rate import LearningRate
 from pixelcnn.callbacks.nonfinite_loss import StopOnNonFiniteLoss
 from pixelcnn.callbacks.sample_grid import SampleGridCallback
-from pixelcnn.callbacks.throughput import ImagesPerSecond
+from pixelcnn.callbacks.throughput import TrainingThroughput
 
 __all__ = [
     "EMA",
     "CheckpointOnSignal",
     "ConfigInCheckpoint",
-    "ImagesPerSecond",
     "LearningRate",
     "SampleGridCallback",
     "StopOnNonFiniteLoss",
+    "TrainingThroughput",
 ]

@@ -62,6 +62,18 @@ class TrainableModule(pl.LightningModule):
         )
 
     # --- Lightning -----------------------------------------------------------------------------------------
+    flops_per_batch: int | None = None  # FLOPs of a training batch's forward and backward (ThroughputMonitor)
+    _flops_counted = False
+
+    def count_flops(self, batch: Sequence[torch.Tensor]) -> int | None:
+        """FLOPs (matmuls, convolutions) of the forward and backward pass of ``batch``; None: not counted."""
+        return None
+
+    def on_train_batch_start(self, batch: Sequence[torch.Tensor], batch_idx: int) -> None:
+        if not self._flops_counted:  # once, at the first batch (the data decides the batch size), in its precision
+            with self.trainer.precision_plugin.forward_context():
+                self.flops_per_batch, self._flops_counted = self.count_flops(batch), True
+
     def step(self, batch: Sequence[torch.Tensor], stage: str) -> torch.Tensor:
         raise NotImplementedError
 

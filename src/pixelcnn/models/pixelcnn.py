@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 from pixelcnn.checkpoints.registry import as_factory, factory_spec
 from pixelcnn.conditioning.base import Conditioner
@@ -154,6 +155,26 @@ class PixelCNNModule(TrainableModule):
         metric.update(nll, self.num_dims)
         self.log(f"{stage}/bpd", metric, on_step=False, on_epoch=True, prog_bar=True, batch_size=x.shape[0])
         return nll.mean() / (self.num_dims * LN2)
+
+    def count_flops(self, batch: Sequence[torch.Tensor]) -> int:
+        """FLOPs of ``-nll(x, cond).sum()`` forward and backward: one image's, counted eagerly in eval mode (no
+        gradients stored, no recompilation, no batch-norm statistics), times the batch size."""
+        cond = self.batch_condition(batch)
+        was_training = self.training
+        self.eval()
+        try:
+            with (
+                torch.compiler.set_stance("force_eager"),
+                torch.enable_grad(),
+                FlopCounterMode(display=False) as counter,
+            ):
+                nll = self.nll(batch[0][:1], None if cond is None else cond[:1]).sum()
+                params = [p for p in self.parameters() if p.requires_grad]
+                if params:
+                    torch.autograd.grad(nll, params, allow_unused=True)
+        finally:
+            self.train(was_training)
+        return counter.get_total_flops() * int(batch[0].shape[0])
 
     def setup(self, stage: str) -> None:
         """``compile=true``: compile the backbone in place (parameter names and checkpoints unchanged)."""

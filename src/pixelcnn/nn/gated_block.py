@@ -21,7 +21,8 @@ class GatedBlock(nn.Module):
     pre-activation, the second to the horizontal one. Every 1x1 in the horizontal path is masked by channel
     group so channel c of pixel i never sees channels >= c (mask A) or > c (mask B) of pixel i.
     The ``last`` layer feeds only its skip output onward, so it has no residual 1x1 (no unused parameters,
-    which DDP would reject).
+    which DDP would reject) and computes no vertical output (its gate and vertical bias; ``Vconv`` is still needed
+    for the link).
     """
 
     def __init__(
@@ -43,6 +44,7 @@ class GatedBlock(nn.Module):
         mask_type = "A" if first else "B"
         self.hidden_channels = hidden_channels
         self.residual = not first
+        self.last = last
         self.v_conv = VerticalConv(in_channels, 2 * hidden_channels, kernel_size)
         self.h_conv = HorizontalConv(in_channels, 2 * hidden_channels, kernel_size, in_groups, pre_groups, mask_type)
         # Rows < i carry no same-pixel information, so the link needs no channel mask.
@@ -57,16 +59,16 @@ class GatedBlock(nn.Module):
 
     def forward(
         self, v: torch.Tensor, h: torch.Tensor, cond: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
-        """(B,in,H,W) x2 -> v (B,hidden,H,W), h (B,hidden,H,W) (None in the last layer), skip (B,skip,H,W)."""
+    ) -> tuple[torch.Tensor | None, torch.Tensor | None, torch.Tensor]:
+        """(B,in,H,W) x2 -> v (B,hidden,H,W), h (B,hidden,H,W) (both None in the last layer), skip (B,skip,H,W)."""
         v_pre = self.v_conv(v)
         h_pre = self.h_conv(h) + self.v_to_h(shift_down(v_pre))
-        if cond is not None:
-            cond_v, cond_h = cond.chunk(2, dim=1)
-            v_pre = v_pre + cond_v
+        cond_v, cond_h = (None, None) if cond is None else cond.chunk(2, dim=1)
+        if cond_h is not None:
             h_pre = h_pre + cond_h
         h_gated = self.dropout(gate(h_pre))
-        h_new = None
-        if self.h_out is not None:
-            h_new = self.h_out(h_gated) + h if self.residual else self.h_out(h_gated)
-        return gate(v_pre), h_new, self.skip(h_gated)
+        if self.last:  # only the skip output is used
+            return None, None, self.skip(h_gated)
+        v_new = gate(v_pre if cond_v is None else v_pre + cond_v)
+        h_new = self.h_out(h_gated) + h if self.residual else self.h_out(h_gated)
+        return v_new, h_new, self.skip(h_gated)

@@ -119,6 +119,8 @@ class GenerationCache:
                 self.links.append(
                     F.linear(v_pre[:, :, 0].transpose(1, 2), self.link_weight[layer], self.link_bias[layer])
                 )
+                if layer + 1 == len(blocks):
+                    break  # the last layer's vertical output feeds nothing: only its link is needed
                 if self.cond is not None:
                     v_pre = v_pre + _row_of(self.cond[layer].chunk(2, dim=1)[0], i - 1)
                 inputs = gate(v_pre)
