@@ -61,14 +61,14 @@ CASES = [
 
 def perturb_cache(monkeypatch: pytest.MonkeyPatch, scale: float) -> None:
     """Make every cached logit off by ~``scale`` (Gaussian noise), so draws near a CDF boundary need the fallback."""
-    exact_pixel_logits = GenerationCache.pixel_logits
+    exact_step = GenerationCache.step
     generator = torch.Generator().manual_seed(0)
 
-    def perturbed(self, x, i, j, c):
-        logits = exact_pixel_logits(self, x, i, j, c)
+    def perturbed(self, j, c):
+        logits = exact_step(self, j, c)
         return logits + scale * torch.randn(logits.shape, generator=generator)
 
-    monkeypatch.setattr(GenerationCache, "pixel_logits", perturbed)
+    monkeypatch.setattr(GenerationCache, "step", perturbed)
 
 
 @pytest.mark.parametrize(("channels", "kernel", "first_kernel", "layers", "cond"), CASES)
@@ -202,16 +202,17 @@ def test_on_row_is_called_once_per_row() -> None:
 
 
 def test_figures_take_the_sampling_options_of_the_sampling_config(make_config, tmp_path) -> None:
-    """The ``sampling`` group (fast, batch_size, progress) reaches model.sample when figures are drawn; the images
-    do not depend on it (tests above)."""
+    """The ``sampling`` group (fast, batch_size, progress, capture) reaches model.sample when figures are drawn; the
+    images do not depend on it (tests above)."""
     from hydra.utils import instantiate
 
     torch.manual_seed(0)
     model = PixelCNN((1, 4, 4), 5, backbone=TINY_BACKBONE)
     cfg = make_config("sampling.fast=false", "sampling.batch_size=2", "sampling.progress=false", name="eval")
     sampling = dict(cfg.sampling)
-    assert sampling == {"fast": False, "batch_size": 2, "progress": False}
-    assert dict(make_config(name="eval").sampling) == {"fast": True, "batch_size": None, "progress": True}
+    assert sampling == {"fast": False, "batch_size": 2, "progress": False, "capture": "auto"}
+    default = {"fast": True, "batch_size": None, "progress": True, "capture": "auto"}
+    assert dict(make_config(name="eval").sampling) == default
     assert dict(make_config(name="train").sampling)["progress"] is True  # the final figures after training too
     calls: list[dict] = []
     original = PixelCNN.sample

@@ -121,6 +121,7 @@ class PixelCNNModule(TrainableModule):
         batch_size: int | None = None,
         progress: bool = False,
         noise: torch.Tensor | None = None,
+        capture: bool | str = "auto",
     ) -> torch.Tensor:
         """n images (n,C,H,W) long; the same seed (and cond) gives the same images.
 
@@ -130,7 +131,9 @@ class PixelCNNModule(TrainableModule):
         i of ``sample(n, seed=s)`` is image i of ``sample(m, seed=s)`` for every m > i) and the noise in memory is
         one chunk's. ``progress``: a bar of rows done and images/s. ``noise``: the uniforms (n,C,H,W) in [0, 1) to
         use instead of the seed's (those of ``sample(n, seed=s)`` are ``pixelcnn.sampling.draw_uniforms(n,
-        image_shape, s)``; image i alone: ``draw_uniforms(1, image_shape, s, start=i)``).
+        image_shape, s)``; image i alone: ``draw_uniforms(1, image_shape, s, start=i)``). ``capture``: cached
+        sampling on static buffers, its per-sub-pixel step replayed as CUDA graphs (``auto``: on CUDA only; true on
+        a CPU runs the same buffers eagerly); the same images either way.
         """
         check_count(n, "n (the number of images)", minimum=0)
         check_count(seed, "seed", minimum=0)
@@ -142,7 +145,7 @@ class PixelCNNModule(TrainableModule):
             if noise is not None and tuple(noise.shape) != (n, *self.image_shape):
                 raise InputError(f"noise must have shape {(n, *self.image_shape)}, got {tuple(noise.shape)}")
             source = SeededNoise(self.image_shape, seed) if noise is None else GivenNoise(noise)
-            how = {"fast": fast, "batch_size": batch_size, "progress": progress}
+            how = {"fast": fast, "batch_size": batch_size, "progress": progress, "capture": capture}
             return sample_images(self.backbone, source, n, self.image_shape, biases, **how)
         finally:
             self.train(was_training)

@@ -12,6 +12,7 @@ import torch
 
 from pixelcnn.nn.backbone import GatedPixelCNN
 from pixelcnn.sampling.cached import SamplingStats, sample_cached
+from pixelcnn.sampling.captured import static_runner, use_capture
 from pixelcnn.sampling.naive import sample_naive
 from pixelcnn.sampling.progress import SamplingProgress
 
@@ -30,17 +31,23 @@ def sample_images(
     batch_size: int | None = None,
     progress: bool = False,
     stats: SamplingStats | None = None,
+    capture: bool | str = "auto",
 ) -> torch.Tensor:
     """Images (n,C,H,W) long: image k drawn with the uniforms ``noise(k, k+1)[0]``, given per-layer ``biases`` or None.
 
     ``noise``: e.g. ``SeededNoise`` or ``GivenNoise`` (``pixelcnn.sampling.noise``). ``fast``: cached sampling, else
     one full pass per sub-pixel (the same images). ``batch_size``: images per chunk (None: all at once).
-    ``progress``: a bar of image rows done and images/s. ``stats``: filled in by cached sampling.
+    ``progress``: a bar of image rows done and images/s. ``stats``: filled in by cached sampling. ``capture``
+    (cached sampling): every chunk on the static buffers of one ``StepRunner`` (``pixelcnn.sampling.captured``),
+    the last chunk padded, its step replayed as CUDA graphs on a GPU; ``auto``: on CUDA only. The same images.
     """
     device = backbone.head_out.conv.weight.device
     size = max(1, int(batch_size)) if batch_size else max(1, n)
     height = image_shape[1]
     images = torch.zeros((n, *image_shape), dtype=torch.long, device=device)
+    runner = None
+    if fast and n and use_capture(capture, device):
+        runner = static_runner(backbone, min(size, n), image_shape, biases)
     with SamplingProgress(height * math.ceil(n / size), height, enabled=progress) as bar:
         for start in range(0, n, size):
             stop = min(n, start + size)
@@ -48,9 +55,8 @@ def sample_images(
             on_row = lambda _row, m=stop - start: bar.row_done(m)  # noqa: E731
             uniforms = noise(start, stop)
             if fast:
-                chunk = sample_cached(
-                    backbone, stop - start, image_shape, 0, part, device, uniforms=uniforms, on_row=on_row, stats=stats
-                )
+                how = {"uniforms": uniforms, "on_row": on_row, "stats": stats, "runner": runner}
+                chunk = sample_cached(backbone, stop - start, image_shape, 0, part, device, **how)
             else:
                 logits_fn = lambda x, p=part: backbone(x, p)  # noqa: E731
                 chunk = sample_naive(logits_fn, stop - start, image_shape, 0, device, uniforms=uniforms, on_row=on_row)

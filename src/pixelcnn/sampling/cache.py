@@ -42,7 +42,9 @@ class GenerationCache:
 
     Usage, for every row i: ``start_row(i, x)`` once rows < i of ``x`` are final, then for every pixel j and
     channel c in order ``pixel_logits(x, i, j, c)`` -> logits (B, K) of sub-pixel (c, i, j), valid as long as
-    every sub-pixel before it in raster / R -> G -> B order is already written into ``x``.
+    every sub-pixel before it in raster / R -> G -> B order is already written into ``x``. ``pixel_logits`` is
+    ``load`` (x's pixels into the ``row`` buffer) then ``step(j, c)``, which reads and writes fixed buffers only:
+    ``StepRunner`` replays it as a CUDA graph. ``reset(n, cond)`` reuses the cache for n <= batch_size images.
 
     ``cond``: the per-layer biases the backbone would get, (B, 4*hidden, 1|H, 1|W) each, or None.
     """
@@ -86,58 +88,86 @@ class GenerationCache:
         self.head_weight = [head_weight[c * size : (c + 1) * size] for c in range(backbone.image_channels)]
         self.head_bias = [head_bias[c * size : (c + 1) * size] for c in range(backbone.image_channels)]
 
-        in_channels = [b.v_conv.conv.in_channels for b in blocks]
-        new = self._new()
+        self.in_channels = [b.v_conv.conv.in_channels for b in blocks]
+        new, pre = self._new(), 2 * backbone.hidden_channels
+        # Everything ``step`` reads or writes has a fixed address (``StepRunner`` may replay it as a CUDA graph):
+        # horizontal stack: the current row of every layer's input, channel-last, p zero columns on the left;
+        self.h_rows = [
+            torch.zeros(batch_size, p + width, ch, **new) for ch, p in zip(self.in_channels, self.pads, strict=True)
+        ]
+        # the link from the vertical stack into row i of every layer (B, W, 2h), set by ``start_row``;
+        self.links = [torch.zeros(batch_size, width, pre, **new) for _ in blocks]
+        # the horizontal half of every layer's bias on row i, channel-last (B, 1|W, 2h), set by ``start_row``;
+        self.h_cond = None if cond is None else [torch.zeros(batch_size, c.shape[3], pre, **new) for c in cond]
+        # the image row being drawn (levels), written by ``load``.
+        self.row = torch.zeros(batch_size, backbone.image_channels, width, dtype=torch.long, device=self.device)
+        self.reset(batch_size, cond)
+
+    @torch.no_grad()
+    def reset(self, n: int, cond: list[torch.Tensor] | None = None) -> None:
+        """Start over for the first ``n`` <= batch_size images (the rest is padding), with biases ``cond``: the
+        buffers ``step`` uses keep their addresses, so one captured step serves every chunk of images."""
+        if n > self.batch_size or (cond is None) != (self.h_cond is None):
+            raise ValueError(f"a cache for {self.batch_size} images can take {n}, conditioned: {cond is not None}")
+        self.n, self.cond = n, cond
         # Vertical stack: the last p+1 input rows of every layer, zero padded by p columns on both sides.
         self.v_windows = [
-            torch.zeros(batch_size, ch, p + 1, width + 2 * p, **new)
-            for ch, p in zip(in_channels, self.pads, strict=True)
+            torch.zeros(n, ch, p + 1, self.width + 2 * p, **self._new())
+            for ch, p in zip(self.in_channels, self.pads, strict=True)
         ]
-        # Horizontal stack: the current row of every layer's input, channel-last, p zero columns on the left.
-        self.h_rows = [
-            torch.zeros(batch_size, p + width, ch, **new) for ch, p in zip(in_channels, self.pads, strict=True)
-        ]
-        self.links: list[torch.Tensor] = []
-        self.h_cond: list[torch.Tensor | None] = [None] * len(blocks)
+        for buffer in [*self.h_rows, *self.links, *(self.h_cond or []), self.row]:
+            buffer.zero_()
 
     @torch.no_grad()
     def start_row(self, i: int, x: torch.Tensor) -> None:
         """Advance the vertical stack to row i: needs rows < i of ``x`` (B,C,H,W) final."""
-        blocks = list(self.backbone.blocks)
+        blocks, n = list(self.backbone.blocks), self.n
         if i == 0:
             # shift_down feeds zeros to the link at row 0.
-            zeros = torch.zeros(self.batch_size, self.width, self.link_weight[0].shape[1], **self._new())
-            self.links = [F.linear(zeros, w, b) for w, b in zip(self.link_weight, self.link_bias, strict=True)]
+            zeros = torch.zeros(n, self.width, self.link_weight[0].shape[1], **self._new())
+            for link, w, b in zip(self.links, self.link_weight, self.link_bias, strict=True):
+                link[:n] = F.linear(zeros, w, b)
         else:
-            inputs = self.backbone.scale_input(x[:, :, i - 1 : i, :])  # (B, C, 1, W)
-            self.links = []
+            inputs = self.backbone.scale_input(x[:, :, i - 1 : i, :])  # (n, C, 1, W)
             for layer, block in enumerate(blocks):
                 p = self.pads[layer]
                 window = torch.cat([self.v_windows[layer][:, :, 1:], F.pad(inputs, (p, p, 0, 0))], dim=2)
                 self.v_windows[layer] = window
-                v_pre = F.conv2d(window, block.v_conv.conv.weight, block.v_conv.conv.bias)  # (B, 2h, 1, W)
-                self.links.append(
-                    F.linear(v_pre[:, :, 0].transpose(1, 2), self.link_weight[layer], self.link_bias[layer])
-                )
+                v_pre = F.conv2d(window, block.v_conv.conv.weight, block.v_conv.conv.bias)  # (n, 2h, 1, W)
+                link = F.linear(v_pre[:, :, 0].transpose(1, 2), self.link_weight[layer], self.link_bias[layer])
+                self.links[layer][:n] = link
                 if layer + 1 == len(blocks):
                     break  # the last layer's vertical output feeds nothing: only its link is needed
                 if self.cond is not None:
                     v_pre = v_pre + _row_of(self.cond[layer].chunk(2, dim=1)[0], i - 1)
                 inputs = gate(v_pre)
         if self.cond is not None:
-            # (B, 1|W, 2h): the horizontal half of each layer's bias on row i, channel-last.
-            self.h_cond = [_row_of(c.chunk(2, dim=1)[1], i)[:, :, 0].transpose(1, 2) for c in self.cond]
+            # (n|1, 1|W, 2h): the horizontal half of each layer's bias on row i, channel-last.
+            for h_cond, c in zip(self.h_cond, self.cond, strict=True):
+                h_cond[:n] = _row_of(c.chunk(2, dim=1)[1], i)[:, :, 0].transpose(1, 2)
 
     def _new(self) -> dict:
         return {"device": self.device, "dtype": self.dtype}
 
     @torch.no_grad()
     def pixel_logits(self, x: torch.Tensor, i: int, j: int, c: int) -> torch.Tensor:
-        """Logits (B, K) of sub-pixel (c, i, j) of ``x`` (B,C,H,W), every sub-pixel before it being final."""
+        """Logits (n, K) of sub-pixel (c, i, j) of ``x`` (n,C,H,W), every sub-pixel before it being final."""
+        self.load(x, i, j, c)
+        return self.step(j, c)[: self.n]
+
+    def load(self, x: torch.Tensor, i: int, j: int, c: int) -> None:
+        """Copy the pixels of row i of ``x`` (n,C,H,W) that ``step(j, c)`` reads into ``row``."""
+        first = j - 1 if (c == 0 and j > 0) else j
+        self.row[: self.n, :, first : j + 1] = x[:, :, i, first : j + 1]
+
+    @torch.no_grad()
+    def step(self, j: int, c: int) -> torch.Tensor:
+        """Logits (batch_size, K) of sub-pixel (c, ·, j) from the buffers alone (``load`` and ``start_row`` fill
+        them); writes only to ``h_rows``, the same values when run twice, so a warm-up run before capture is safe."""
         first = j - 1 if (c == 0 and j > 0) else j  # channel 0: also finish pixel j-1, now fully drawn
         cols = j - first + 1
         p0 = self.pads[0]
-        self.h_rows[0][:, p0 + first : p0 + j + 1] = self.backbone.scale_input(x[:, :, i, first : j + 1]).transpose(
+        self.h_rows[0][:, p0 + first : p0 + j + 1] = self.backbone.scale_input(self.row[:, :, first : j + 1]).transpose(
             1, 2
         )
         gated_at_j = []
@@ -147,7 +177,7 @@ class GenerationCache:
             # (B, cols, in*(p+1)): the p+1 pixels each output column reads, in the weight's (in, p+1) order.
             window = row[:, first : j + p + 1].unfold(1, p + 1, 1).reshape(self.batch_size, cols, -1)
             h_pre = F.linear(window, self.h_weight[layer], self.h_bias[layer]) + self.links[layer][:, first : j + 1]
-            if self.cond is not None:
+            if self.h_cond is not None:
                 h_cond = self.h_cond[layer]
                 h_pre = h_pre + (h_cond[:, first : j + 1] if h_cond.shape[1] > 1 else h_cond)
             f, g = h_pre.chunk(2, dim=-1)
@@ -162,4 +192,4 @@ class GenerationCache:
         skip = F.linear(torch.cat(gated_at_j, dim=1), self.skip_weight, self.skip_bias)
         hidden = F.linear(F.relu(skip), self.head_hidden_weight, self.head_hidden_bias)
         params = F.linear(F.relu(hidden), self.head_weight[c], self.head_bias[c])
-        return self.head.channel_logits(params, x[:, :, i, j], c)
+        return self.head.channel_logits(params, self.row[:, :, j], c)

@@ -13,6 +13,7 @@ import torch
 
 from pixelcnn.nn.backbone import GatedPixelCNN
 from pixelcnn.sampling.cache import GenerationCache
+from pixelcnn.sampling.captured import StepRunner
 from pixelcnn.sampling.naive import RowCallback
 from pixelcnn.sampling.noise import boundary_margins, cdf_index, default_tolerance, exact_float32, level_cdf, prepare
 
@@ -61,12 +62,14 @@ def sample_cached(
     on_row: RowCallback | None = None,
     tolerance: float | None = None,
     stats: SamplingStats | None = None,
+    runner: StepRunner | None = None,
 ) -> torch.Tensor:
     """The images ``sample_naive(lambda x: backbone(x, cond), ...)`` returns, at a fraction of the cost.
 
     ``cond``: the backbone's per-layer biases (n, 4*hidden, 1|H, 1|W) or None. ``tolerance``: CDF margin under
     which an image's logits at a sub-pixel come from a forward pass (default ``default_tolerance`` of the weights'
-    dtype; 0 never does). ``stats`` is filled in when given. Returns a LongTensor (n,C,H,W).
+    dtype; 0 never does). ``stats`` is filled in when given. ``runner``: the step of its cache (reset here for
+    these n <= its batch_size images; ``static_runner``) instead of a new cache's. Returns a LongTensor (n,C,H,W).
     """
     channels, height, width = image_shape
     u, x = prepare(n, image_shape, seed, uniforms, device)
@@ -74,12 +77,16 @@ def sample_cached(
         tolerance = default_tolerance(backbone.head_out.conv.weight.dtype)
     stats = stats if stats is not None else SamplingStats()
     with exact_float32():
-        cache = GenerationCache(backbone, n, height, width, cond)
+        if runner is None:
+            runner = StepRunner(GenerationCache(backbone, n, height, width, cond), graphs=False)
+        cache = runner.cache
+        cache.reset(n, cond)
         for i in range(height):
             cache.start_row(i, x)
             for j in range(width):
                 for c in range(channels):
-                    cdf = level_cdf(cache.pixel_logits(x, i, j, c))
+                    cache.load(x, i, j, c)
+                    cdf = level_cdf(runner(j, c)[:n])
                     u_now = u[:, c, i, j]
                     if tolerance > 0:
                         near = (boundary_margins(cdf, u_now) < tolerance).nonzero()[:, 0]

@@ -1,0 +1,80 @@
+"""The cached sampler's per-sub-pixel step as CUDA graphs: on a GPU the step (a few small kernels per layer) is
+bound by kernel launches, so it is captured once per (column, channel) and replayed for every row and chunk.
+
+``GenerationCache.step`` reads and writes fixed buffers only, so the same ``StepRunner`` runs it eagerly where no
+graph can be captured (a CPU): the tests check the static-buffer path, padding included, on CPU.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from pixelcnn.errors import ConfigValueError
+from pixelcnn.sampling.cache import GenerationCache
+
+CAPTURE_CHOICES = ("auto", True, False)
+
+
+def use_capture(capture: bool | str, device: torch.device | str) -> bool:
+    """Whether sampling runs on static buffers (``StepRunner``): ``auto`` on CUDA only, else as told."""
+    if capture == "auto":
+        return torch.device(device).type == "cuda"
+    if isinstance(capture, bool):
+        return capture
+    raise ConfigValueError(f"sampling capture must be auto, true or false, got {capture!r}")
+
+
+class StepRunner:
+    """Calls ``cache.step(j, c)`` -> logits (batch_size, K): replays one CUDA graph per (j, c) when ``graphs``
+    (captured at first use, all in one memory pool), else runs the step eagerly on the same buffers.
+
+    A replayed graph's output is a fixed tensor, overwritten by the next replay: read it before the next call.
+    ``captures`` counts graphs captured (0 without graphs).
+    """
+
+    def __init__(self, cache: GenerationCache, graphs: bool | None = None) -> None:
+        graphs = cache.device.type == "cuda" if graphs is None else graphs
+        if graphs and cache.device.type != "cuda":
+            raise ConfigValueError(f"CUDA graphs need a CUDA device, the model is on {cache.device}")
+        self.cache, self.graphs = cache, graphs
+        self.captured: dict[tuple[int, int], tuple[torch.cuda.CUDAGraph, torch.Tensor]] = {}
+        self.pool = None
+
+    @property
+    def captures(self) -> int:
+        return len(self.captured)
+
+    def __call__(self, j: int, c: int) -> torch.Tensor:
+        if not self.graphs:
+            return self.cache.step(j, c)
+        if (j, c) not in self.captured:
+            self.captured[(j, c)] = self.capture(j, c)
+        graph, out = self.captured[(j, c)]
+        graph.replay()
+        return out
+
+    def capture(self, j: int, c: int) -> tuple[torch.cuda.CUDAGraph, torch.Tensor]:
+        """One warm-up run on a side stream (``step`` writes the same values when run twice), then the capture."""
+        current = torch.cuda.current_stream(self.cache.device)
+        side = torch.cuda.Stream(self.cache.device)
+        side.wait_stream(current)
+        with torch.cuda.stream(side):
+            self.cache.step(j, c)
+        current.wait_stream(side)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph, pool=self.pool):
+            out = self.cache.step(j, c)
+        self.pool = self.pool if self.pool is not None else graph.pool()
+        return graph, out
+
+
+def static_runner(
+    backbone: torch.nn.Module,
+    batch_size: int,
+    image_shape: tuple[int, int, int],
+    cond: list[torch.Tensor] | None,
+) -> StepRunner:
+    """A runner over a new cache for chunks of up to ``batch_size`` images (a smaller last chunk is padded), with
+    biases shaped like ``cond`` (those of any chunk); CUDA graphs when the backbone is on CUDA."""
+    cache = GenerationCache(backbone, batch_size, image_shape[1], image_shape[2], cond)
+    return StepRunner(cache)

@@ -1,0 +1,114 @@
+"""The static-buffer (capturable) sampling path, run eagerly on CPU: the images of naive sampling for every
+conditioning and head, padded last chunks, the exactness fallback, fixed buffer addresses; ``auto`` is eager on CPU.
+A CUDA graph itself is not captured here (no GPU in CI): ``StepRunner.capture`` runs on CUDA only."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import pixelcnn.sampling.batched
+from pixelcnn.errors import ConfigValueError
+from pixelcnn.models import ClassConditionalPixelCNN
+from pixelcnn.sampling import SamplingStats, SeededNoise, sample_cached, sample_images, sample_naive
+from pixelcnn.sampling.captured import StepRunner, static_runner, use_capture
+from tests.helpers import TINY_BACKBONE
+from tests.unit.test_cached_sampling import (
+    CASES,
+    HEIGHT,
+    MIXTURE,
+    MIXTURE_CASES,
+    WIDTH,
+    biases_of,
+    perturb_cache,
+    random_backbone,
+)
+
+ALL_CASES = [(*case, None) for case in CASES] + [(*case, MIXTURE) for case in MIXTURE_CASES]
+
+
+@pytest.mark.parametrize(("channels", "kernel", "first_kernel", "layers", "cond", "head"), ALL_CASES)
+def test_static_buffers_give_the_naive_images_whatever_the_chunks(
+    channels, kernel, first_kernel, layers, cond, head
+) -> None:
+    """5 images in chunks of 2 on one runner (the last chunk padded to 2), or all at once: the naive images."""
+    backbone = random_backbone(channels, kernel, first_kernel, layers, levels=9 if head is None else 64, head=head)
+    n, shape = 5, (channels, HEIGHT, WIDTH)
+    biases = biases_of(cond, backbone, n)
+    naive = sample_naive(lambda x: backbone(x, biases), n, shape, seed=11)
+    noise = SeededNoise(shape, 11)
+    for batch_size in (2, None):
+        stats = SamplingStats()
+        captured = sample_images(backbone, noise, n, shape, biases, batch_size=batch_size, stats=stats, capture=True)
+        assert torch.equal(captured, naive)
+        assert stats.sub_pixels == naive.numel()
+    assert len(naive.unique()) > 3
+
+
+def test_the_fallback_resolves_real_images_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cached logits off by 1e-2: draws near a CDF boundary of the 3 real images take a forward pass, never those
+    of the padding (the runner holds 4 images), and the images are the naive ones."""
+    backbone = random_backbone(3, 3, 3, 2)
+    shape = (3, HEIGHT, WIDTH)
+    naive = sample_naive(lambda x: backbone(x), 3, shape, seed=3)
+    perturb_cache(monkeypatch, 1e-2)
+    runner = static_runner(backbone, 4, shape, None)
+    stats = SamplingStats()
+    assert torch.equal(sample_cached(backbone, 3, shape, 3, runner=runner, tolerance=0.05, stats=stats), naive)
+    assert 0 < stats.recomputed < naive.numel() and stats.sub_pixels == naive.numel()
+    every = SamplingStats()
+    sample_cached(backbone, 3, shape, 3, runner=runner, tolerance=1.0, stats=every)
+    assert every.recomputed == naive.numel()  # every real sub-pixel, no padded one
+
+
+def test_buffers_keep_their_addresses_and_the_step_can_run_twice() -> None:
+    """What a CUDA graph needs: ``step`` reads and writes the same tensors on every chunk and row (``reset`` and
+    ``start_row`` write into them), and running it twice (warm-up, then capture) leaves the same values."""
+    backbone = random_backbone(3, 3, 5, 3)
+    shape = (3, HEIGHT, WIDTH)
+    biases = biases_of("map", backbone, 3)
+    runner = static_runner(backbone, 3, shape, biases)
+    cache = runner.cache
+    buffers = [*cache.h_rows, *cache.links, *cache.h_cond, cache.row]
+    addresses = [b.data_ptr() for b in buffers]
+    sample_cached(backbone, 3, shape, 0, biases, runner=runner)
+    cache.reset(2, [b[:2] for b in biases])
+    x = torch.randint(0, 9, (2, *shape), generator=torch.Generator().manual_seed(0))
+    cache.start_row(2, x)
+    cache.load(x, 2, 1, 0)
+    assert [b.data_ptr() for b in buffers] == addresses
+    once = cache.step(1, 0).clone()
+    state = [b.clone() for b in buffers]
+    assert torch.equal(cache.step(1, 0), once)
+    assert all(torch.equal(b, s) for b, s in zip(buffers, state, strict=True))
+
+
+def test_capture_auto_is_eager_on_cpu_and_graphs_need_cuda() -> None:
+    assert use_capture("auto", "cpu") is False and use_capture("auto", torch.device("cuda", 0)) is True
+    assert use_capture(True, "cpu") is True and use_capture(False, "cuda") is False
+    with pytest.raises(ConfigValueError, match="auto, true or false"):
+        use_capture("yes", "cpu")
+    runner = static_runner(random_backbone(1, 3, 3, 2), 2, (1, 3, 3), None)
+    assert runner.graphs is False
+    runner(0, 0)
+    assert runner.captures == 0
+    with pytest.raises(ConfigValueError, match="CUDA graphs need a CUDA device"):
+        StepRunner(runner.cache, graphs=True)
+
+
+def test_model_sample_builds_one_runner_for_every_chunk_only_when_capturing(monkeypatch: pytest.MonkeyPatch) -> None:
+    torch.manual_seed(0)
+    model = ClassConditionalPixelCNN((3, 4, 4), 8, num_classes=3, backbone=TINY_BACKBONE)
+    labels = torch.tensor([0, 2, 1, 2, 0])
+    built: list[int] = []
+
+    def recorded(backbone, batch_size, image_shape, cond):
+        built.append(batch_size)
+        return static_runner(backbone, batch_size, image_shape, cond)
+
+    monkeypatch.setattr(pixelcnn.sampling.batched, "static_runner", recorded)
+    eager = model.sample(5, cond=labels, seed=1, batch_size=2)  # capture=auto: no runner on a CPU
+    assert built == []
+    assert torch.equal(model.sample(5, cond=labels, seed=1, batch_size=2, capture=True), eager)
+    assert built == [2]
+    assert torch.equal(eager, model.sample(5, cond=labels, seed=1, fast=False))
