@@ -1,7 +1,7 @@
 """Seconds per image of naive and cached sampling with one backbone config, the speed-up, and the scaling targets.
 
     python benchmarks/sampling.py [--device cuda] [--shapes 1x8x8,3x32x32,3x64x64] [--batch-sizes 1,16]
-        [--scale-shape 1x8x8 --scale-levels 17 --scale-sizes 64,4096]
+        [--scale-shape 1x8x8 --scale-levels 17 --scale-sizes 64,4096] [--capture auto|true|false]
 
 Naive sampling at 64x64x3 takes hours on a CPU. Its cost per sub-pixel does not depend on the position (every
 sub-pixel is one full forward pass), so ``--naive-sub-pixels N`` times the first N sub-pixels only and
@@ -12,11 +12,16 @@ with the naive ones on every sub-pixel naive sampling drew (``identical`` over `
 (``batch_ratio``; the target for 3x32x32 is <= 1/3), and per-image time of cached sampling of n images at once
 for each of ``--scale-sizes`` (digits shape by default), whose ratio to the smallest n must stay <= 1; the first
 ``--scale-compare`` images of every n are compared with naive sampling of those images alone.
+
+``--capture`` (``sampling.capture``): cached sampling on the static buffers of a ``StepRunner``, whose per-sub-pixel
+step is replayed as CUDA graphs on a GPU (captured in an untimed one-row warm-up, ``capture_s``); ``auto``: on CUDA
+only. On a CPU ``true`` runs the same buffers eagerly.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import sys
 
@@ -25,6 +30,7 @@ from bench_utils import add_common_args, backbone_config, emit, machine, setup, 
 
 from pixelcnn.nn import GatedPixelCNN
 from pixelcnn.sampling import SamplingStats, draw_uniforms, sample_cached, sample_naive
+from pixelcnn.sampling.captured import static_runner, use_capture
 
 BATCH_TARGET = {(3, 32, 32): 1 / 3}  # per-image time at the largest batch over batch 1, at most
 
@@ -39,14 +45,27 @@ def warm_up(backbone: GatedPixelCNN, shape: tuple[int, int, int], device: torch.
     sample_cached(backbone, 2, (shape[0], min(2, shape[1]), shape[2]), 0, device=device)
 
 
+def cached_sampler(
+    backbone: GatedPixelCNN, batch: int, shape: tuple[int, int, int], capture: bool | str, device
+) -> tuple:
+    """(``sample_cached`` of ``batch`` images taking ``uniforms`` and ``stats``, seconds spent capturing): on a
+    ``StepRunner`` when ``capture`` says so, its graphs captured by an untimed one-row run first."""
+    runner, seconds = None, 0.0
+    if use_capture(capture, device):
+        runner = static_runner(backbone, batch, shape, None)
+        _, seconds = timed(
+            lambda: sample_cached(backbone, batch, (shape[0], 1, shape[2]), 0, None, device, runner=runner), device
+        )
+    return functools.partial(sample_cached, backbone, batch, shape, 0, device=device, runner=runner), seconds
+
+
 def measure(
-    backbone: GatedPixelCNN, shape: tuple[int, int, int], batch: int, naive_limit: int, device: torch.device
+    backbone: GatedPixelCNN, shape: tuple[int, int, int], batch: int, naive_limit: int, device, capture: bool | str
 ) -> dict:
     uniforms = draw_uniforms(batch, shape, seed=0)
     stats = SamplingStats()
-    cached, cached_s, cached_cpu = timed_cpu(
-        lambda: sample_cached(backbone, batch, shape, 0, device=device, uniforms=uniforms, stats=stats), device
-    )
+    sampler, capture_s = cached_sampler(backbone, batch, shape, capture, device)
+    cached, cached_s, cached_cpu = timed_cpu(lambda: sampler(uniforms=uniforms, stats=stats), device)
     sub_pixels = math.prod(shape)
     measured = min(sub_pixels, naive_limit) if naive_limit > 0 else sub_pixels
     naive, naive_s = timed(
@@ -64,6 +83,7 @@ def measure(
         "batch_size": batch,
         "cached_s_per_image": cached_s / batch,
         "cached_cpu_s_per_image": cached_cpu / batch,
+        "capture_s": capture_s,
         "naive_s_per_image": naive_total / batch,
         "naive_extrapolated": measured < sub_pixels,
         "naive_sub_pixels_measured": measured,
@@ -75,7 +95,9 @@ def measure(
     }
 
 
-def scaling(backbone: GatedPixelCNN, shape: tuple[int, int, int], sizes: list[int], compare: int, device) -> dict:
+def scaling(
+    backbone: GatedPixelCNN, shape: tuple[int, int, int], sizes: list[int], compare: int, device, capture: bool | str
+) -> dict:
     """Per-image time of cached sampling of n images at once, for each n; image 0..compare-1 checked against naive
     sampling of those images alone (the same images whatever n is)."""
     warm_up(backbone, shape, device)
@@ -84,10 +106,8 @@ def scaling(backbone: GatedPixelCNN, shape: tuple[int, int, int], sizes: list[in
     for n in sizes:
         stats = SamplingStats()
         uniforms = draw_uniforms(n, shape, seed=0)
-        images, seconds, cpu = timed_cpu(
-            lambda n=n, u=uniforms, s=stats: sample_cached(backbone, n, shape, 0, device=device, uniforms=u, stats=s),
-            device,
-        )
+        sampler, _ = cached_sampler(backbone, n, shape, capture, device)
+        images, seconds, cpu = timed_cpu(lambda f=sampler, u=uniforms, s=stats: f(uniforms=u, stats=s), device)
         identical = bool(torch.equal(images[:compare], naive[:n]))
         rows.append(
             {
@@ -149,6 +169,10 @@ def main() -> None:
     parser.add_argument("--scale-levels", type=int, default=17, help="K of the scaling check (digits: 17)")
     parser.add_argument("--scale-sizes", default="64,4096", help="n images sampled at once (empty: no check)")
     parser.add_argument("--scale-compare", type=int, default=4, help="images compared with naive sampling")
+    parser.add_argument(
+        "--capture", default="auto", type=lambda t: {"true": True, "false": False}.get(t, t),
+        choices=["auto", True, False], help="static buffers, CUDA graphs on a GPU (auto: on CUDA)",
+    )  # fmt: skip
     args = parser.parse_args()
     device = setup(args)
     config = backbone_config(args.model_config, args)
@@ -159,7 +183,7 @@ def main() -> None:
         backbone = GatedPixelCNN(shape[0], args.levels, **config).to(device).eval()
         warm_up(backbone, shape, device)
         for batch in (int(b) for b in args.batch_sizes.split(",")):
-            results.append(measure(backbone, shape, batch, args.naive_sub_pixels, device))
+            results.append(measure(backbone, shape, batch, args.naive_sub_pixels, device, args.capture))
             row = results[-1]
             print(f"{text} batch {batch}: speed-up {row['speedup']:.1f}", file=sys.stderr, flush=True)
     scale = None
@@ -168,7 +192,7 @@ def main() -> None:
         torch.manual_seed(args.seed)
         backbone = GatedPixelCNN(shape[0], args.scale_levels, **config).to(device).eval()
         sizes = [int(n) for n in args.scale_sizes.split(",")]
-        scale = scaling(backbone, shape, sizes, args.scale_compare, device)
+        scale = scaling(backbone, shape, sizes, args.scale_compare, device, args.capture)
         print(f"scaling {args.scale_shape}: {[round(r['ratio_to_smallest_n'], 3) for r in scale['results']]}",
               file=sys.stderr, flush=True)  # fmt: skip
     emit(
@@ -178,6 +202,9 @@ def main() -> None:
             "backbone": config,
             "num_levels": args.levels,
             "weights": "random init (same config for every shape; image channels differ)",
+            "capture": args.capture,
+            "static_buffers": use_capture(args.capture, device),
+            "cuda_graphs": device.type == "cuda" and use_capture(args.capture, device),
             "results": results,
             "scaling": scale,
             "targets": targets(results, scale, device),

@@ -30,6 +30,7 @@ def test_sampling_benchmark_compares_naive_and_cached() -> None:
         "--scale-shape", "1x3x3", "--scale-levels", "5", "--scale-sizes", "2,6", "--scale-compare", "3",
     )  # fmt: skip
     assert out["benchmark"] == "sampling" and out["device"] == "cpu" and out["backbone"]["num_layers"] == 2
+    assert out["capture"] == "auto" and out["static_buffers"] is False  # auto: static buffers / graphs on CUDA only
     rows = out["results"]
     assert [(r["image_shape"], r["batch_size"]) for r in rows] == [
         ([1, 3, 4], 1), ([1, 3, 4], 2), ([3, 4, 3], 1), ([3, 4, 3], 2),
@@ -107,9 +108,15 @@ def test_gpu_script_runs_end_to_end_with_tiny_settings(tmp_path: Path) -> None:
     report = json.loads(out.read_text())
     assert report["benchmark"] == "gpu" and report["device"] == "cpu" and report["wall_s"] >= 0
     parts = report["parts"]
-    assert sorted(parts) == ["data", "evaluation", "sampling", "training_cifar10_32"]
+    assert sorted(parts) == ["data", "evaluation", "sampling", "sampling_eager", "training_cifar10_32"]
     assert all("error" not in part and "skipped" not in part for part in parts.values()), parts
     assert [r["batch_size"] for r in parts["sampling"]["results"]] == [1, 2]
+    # sampling on static buffers (CUDA graphs on a GPU, eager here) and without them, the same images as naive
+    assert parts["sampling"]["static_buffers"] is True and parts["sampling"]["cuda_graphs"] is False
+    assert parts["sampling_eager"]["static_buffers"] is False
+    assert (
+        parts["sampling"]["targets"]["identical_to_naive"] and parts["sampling_eager"]["targets"]["identical_to_naive"]
+    )
     assert parts["training_cifar10_32"]["images_per_s"] > 0 and parts["evaluation"]["images_per_s"] > 0
     assert [r["resolution"] for r in parts["data"]["results"]] == [32, 64]
     # a part that cannot start within the budget is recorded as skipped, not run
