@@ -46,7 +46,9 @@ def test_spatial_map_has_the_image_size_and_varies_over_it() -> None:
     model = make_model("gated_spatial")
     biases = model.conditioner(torch.randn(2, COND_DIM))
     assert len(biases) == TINY_BACKBONE["num_layers"]
-    assert all(b.shape == (2, 4 * TINY_BACKBONE["hidden_channels"], 5, 7) for b in biases)
+    hidden = TINY_BACKBONE["hidden_channels"]
+    assert all(b.shape == (2, 4 * hidden, 5, 7) for b in biases[:-1])
+    assert biases[-1].shape == (2, 2 * hidden, 5, 7)  # the last layer's horizontal half only
     assert biases[0].std(dim=(2, 3)).mean() > 1e-4  # location-dependent, not one bias per layer
 
 

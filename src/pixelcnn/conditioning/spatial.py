@@ -58,5 +58,6 @@ class SpatialConditioner(Conditioner):
         return s[:, :, : self.image_size[0], : self.image_size[1]]
 
     def forward(self, cond: torch.Tensor) -> list[torch.Tensor]:
-        """(B, D) float -> L biases (B, cond_channels, H, W)."""
-        return self.split_layers(self.to_biases(self.spatial_map(cond)))
+        """(B, D) float -> L biases (B, cond_channels, H, W), the last (B, cond_channels/2, H, W)."""
+        s, conv = self.spatial_map(cond), self.to_biases
+        return self.used_biases(lambda rows: F.conv2d(s, conv.weight[rows], conv.bias[rows]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from pixelcnn.conditioning.base import Conditioner
@@ -63,5 +64,6 @@ class VectorConditioner(Conditioner):
         return check_vector(cond, batch_size, self.cond_dim)
 
     def forward(self, cond: torch.Tensor) -> list[torch.Tensor]:
-        """(B, D) float -> L biases (B, cond_channels, 1, 1)."""
-        return self.split_layers(self.project(cond.to(self.project.weight.dtype)))
+        """(B, D) float -> L biases (B, cond_channels, 1, 1), the last (B, cond_channels/2, 1, 1)."""
+        h = cond.to(self.project.weight.dtype)
+        return self.used_biases(lambda rows: F.linear(h, self.project.weight[rows], self.project.bias[rows]))

@@ -9,6 +9,19 @@ from pixelcnn.nn.layers import HorizontalConv, VerticalConv, gate, shift_down
 from pixelcnn.nn.masks import channel_groups, gated_groups
 
 
+def bias_halves(cond: torch.Tensor | None, hidden: int, last: bool) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """A layer's bias (B, 4*hidden, ...) -> its vertical and horizontal halves (B, 2*hidden, ...) each, or (None,
+    None); the ``last`` layer also takes its horizontal half alone (B, 2*hidden, ...) -> (None, cond)."""
+    if cond is None:
+        return None, None
+    if last and cond.shape[1] == 2 * hidden:
+        return None, cond
+    if cond.shape[1] != 4 * hidden:
+        raise ValueError(f"a layer's conditioning bias has {4 * hidden} channels, got {cond.shape[1]}")
+    vertical, horizontal = cond.chunk(2, dim=1)
+    return vertical, horizontal
+
+
 class GatedBlock(nn.Module):
     """Gated PixelCNN layer (van den Oord et al. 2016, Fig. 2).
 
@@ -18,7 +31,8 @@ class GatedBlock(nn.Module):
     - skip: ``1x1(gate(...))`` summed over layers by the backbone.
 
     ``cond`` is a bias (B, 4*hidden, 1 or H, 1 or W) from a conditioner: the first half goes to the vertical
-    pre-activation, the second to the horizontal one. Every 1x1 in the horizontal path is masked by channel
+    pre-activation, the second to the horizontal one (``bias_halves``; the last layer's may be the horizontal half
+    alone, (B, 2*hidden, ...), as conditioners give it). Every 1x1 in the horizontal path is masked by channel
     group so channel c of pixel i never sees channels >= c (mask A) or > c (mask B) of pixel i.
     The ``last`` layer feeds only its skip output onward, so it has no residual 1x1 (no unused parameters,
     which DDP would reject) and computes no vertical output (its gate and vertical bias; ``Vconv`` is still needed
@@ -63,7 +77,7 @@ class GatedBlock(nn.Module):
         """(B,in,H,W) x2 -> v (B,hidden,H,W), h (B,hidden,H,W) (both None in the last layer), skip (B,skip,H,W)."""
         v_pre = self.v_conv(v)
         h_pre = self.h_conv(h) + self.v_to_h(shift_down(v_pre))
-        cond_v, cond_h = (None, None) if cond is None else cond.chunk(2, dim=1)
+        cond_v, cond_h = bias_halves(cond, self.hidden_channels, self.last)
         if cond_h is not None:
             h_pre = h_pre + cond_h
         h_gated = self.dropout(gate(h_pre))

@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from pixelcnn.nn.backbone import GatedPixelCNN
+from pixelcnn.nn.gated_block import bias_halves
 from pixelcnn.nn.layers import gate
 
 
@@ -143,8 +144,9 @@ class GenerationCache:
                 inputs = gate(v_pre)
         if self.cond is not None:
             # (n|1, 1|W, 2h): the horizontal half of each layer's bias on row i, channel-last.
-            for h_cond, c in zip(self.h_cond, self.cond, strict=True):
-                h_cond[:n] = _row_of(c.chunk(2, dim=1)[1], i)[:, :, 0].transpose(1, 2)
+            hidden, last = self.backbone.hidden_channels, len(self.cond) - 1
+            for layer, (h_cond, c) in enumerate(zip(self.h_cond, self.cond, strict=True)):
+                h_cond[:n] = _row_of(bias_halves(c, hidden, layer == last)[1], i)[:, :, 0].transpose(1, 2)
 
     def _new(self) -> dict:
         return {"device": self.device, "dtype": self.dtype}
