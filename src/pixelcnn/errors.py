@@ -55,3 +55,13 @@ def check_count(value: Any, what: str, minimum: int = 1, none_ok: bool = False) 
     if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
         allowed = " or None" if none_ok else ""
         raise InputError(f"{what} must be an int >= {minimum}{allowed}, got {value!r}")
+
+
+def cuda_only(value: Any, device: Any, what: str) -> bool:
+    """An ``auto | true | false`` option as a bool: ``auto`` is true on a CUDA device only (``device``: a
+    ``torch.device`` or its name); anything else raises ``ConfigValueError`` naming ``what``."""
+    if value == "auto":
+        return str(device).startswith("cuda")
+    if isinstance(value, bool):
+        return value
+    raise ConfigValueError(f"{what} must be auto, true or false, got {value!r}")

@@ -14,7 +14,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from pixelcnn.checkpoints.registry import as_factory, factory_spec
 from pixelcnn.conditioning.base import Conditioner
 from pixelcnn.conditioning.class_bias import ClassConditioner
-from pixelcnn.errors import InputError, check_count
+from pixelcnn.errors import InputError, check_count, cuda_only
 from pixelcnn.metrics import BitsPerDim
 from pixelcnn.models.base import TrainableModule
 from pixelcnn.nn.backbone import GatedPixelCNN
@@ -59,6 +59,7 @@ class PixelCNNModule(TrainableModule):
         head: Any = None,
         compile: bool = False,
         compile_options: dict[str, Any] | None = None,
+        channels_last: bool | str = "auto",
         **conditioner_args: Any,
     ) -> None:
         super().__init__(image_shape, num_levels, optimizer, scheduler)
@@ -85,6 +86,7 @@ class PixelCNNModule(TrainableModule):
             conditioner=factory_spec(conditioner_factory),
             compile=bool(compile),
             compile_options=dict(compile_options or {}),
+            channels_last=channels_last,
         )
         self.train_bpd, self.val_bpd, self.test_bpd = BitsPerDim(), BitsPerDim(), BitsPerDim()
 
@@ -180,7 +182,11 @@ class PixelCNNModule(TrainableModule):
         return counter.get_total_flops() * int(batch[0].shape[0])
 
     def setup(self, stage: str) -> None:
-        """``compile=true``: compile the backbone in place (parameter names and checkpoints unchanged)."""
+        """``channels_last`` (auto: on CUDA): the backbone's weights and activations in NHWC layout; ``compile=true``:
+        compile the backbone in place. Parameter names and checkpoints are unchanged either way."""
+        device = self.trainer.strategy.root_device
+        if cuda_only(self.hparams.get("channels_last", False), device, "model.channels_last"):
+            self.backbone.use_channels_last()
         if self.hparams.get("compile") and not getattr(self, "_compiled", False):
             self.backbone.compile(**dict(self.hparams.get("compile_options") or {}))
             self._compiled = True

@@ -68,6 +68,14 @@ class GatedPixelCNN(nn.Module):
             in_channels=output_hidden, in_groups=head_groups, image_channels=image_channels, num_levels=num_levels
         )
 
+    # the activations' layout: ``use_channels_last`` sets channels_last (for CUDA convolutions) with the weights'
+    memory_format = torch.contiguous_format
+
+    def use_channels_last(self) -> None:
+        """Weights and activations in ``torch.channels_last`` (NHWC) layout: the same values, faster cuDNN convs."""
+        self.to(memory_format=torch.channels_last)
+        self.memory_format = torch.channels_last
+
     @property
     def cond_channels(self) -> int:
         """Width of the per-layer conditioning bias: vertical and horizontal pre-activations, 2 * 2 * hidden."""
@@ -90,7 +98,7 @@ class GatedPixelCNN(nn.Module):
         """The output head's raw outputs (B, C*P, H, W): C blocks of its ``params_per_channel``."""
         if cond is not None and len(cond) != self.num_layers:
             raise ValueError(f"expected {self.num_layers} conditioning biases, got {len(cond)}")
-        v = h = self.scale_input(x)
+        v = h = self.scale_input(x).contiguous(memory_format=self.memory_format)
         skip_sum = 0.0
         for i, block in enumerate(self.blocks):
             v, h, skip = block(v, h, None if cond is None else cond[i])

@@ -9,19 +9,13 @@ from __future__ import annotations
 
 import torch
 
-from pixelcnn.errors import ConfigValueError
+from pixelcnn.errors import ConfigValueError, cuda_only
 from pixelcnn.sampling.cache import GenerationCache
-
-CAPTURE_CHOICES = ("auto", True, False)
 
 
 def use_capture(capture: bool | str, device: torch.device | str) -> bool:
     """Whether sampling runs on static buffers (``StepRunner``): ``auto`` on CUDA only, else as told."""
-    if capture == "auto":
-        return torch.device(device).type == "cuda"
-    if isinstance(capture, bool):
-        return capture
-    raise ConfigValueError(f"sampling capture must be auto, true or false, got {capture!r}")
+    return cuda_only(capture, device, "sampling capture")
 
 
 class StepRunner:
