@@ -59,6 +59,23 @@ def test_the_fallback_resolves_real_images_only(monkeypatch: pytest.MonkeyPatch)
     every = SamplingStats()
     sample_cached(backbone, 3, shape, 3, runner=runner, tolerance=1.0, stats=every)
     assert every.recomputed == naive.numel()  # every real sub-pixel, no padded one
+    assert runner.captures == WIDTH * 3  # one recorded step per (column, channel), replayed on every row and call
+
+
+def test_each_step_is_replayed_into_one_fixed_output() -> None:
+    """As a CUDA graph's: the output of (j, c) is one tensor, rewritten by each call from the current buffers."""
+    backbone = random_backbone(3, 3, 3, 2)
+    runner = static_runner(backbone, 2, (3, HEIGHT, WIDTH), None)
+    x = torch.randint(0, 9, (2, 3, HEIGHT, WIDTH), generator=torch.Generator().manual_seed(0))
+    runner.cache.start_row(0, x)
+    runner.cache.load(x, 0, 0, 1)
+    out = runner(0, 1)  # the green channel of pixel (0, 0) given its red one
+    first = out.clone()
+    assert torch.equal(first, runner.cache.step(0, 1))
+    x[:, 0, 0, 0] = (x[:, 0, 0, 0] + 4) % 9
+    runner.cache.load(x, 0, 0, 1)
+    assert runner(0, 1) is out and not torch.equal(out, first)
+    assert torch.equal(out, runner.cache.step(0, 1)) and runner.captures == 1
 
 
 def test_buffers_keep_their_addresses_and_the_step_can_run_twice() -> None:
@@ -90,8 +107,6 @@ def test_capture_auto_is_eager_on_cpu_and_graphs_need_cuda() -> None:
         use_capture("yes", "cpu")
     runner = static_runner(random_backbone(1, 3, 3, 2), 2, (1, 3, 3), None)
     assert runner.graphs is False
-    runner(0, 0)
-    assert runner.captures == 0
     with pytest.raises(ConfigValueError, match="CUDA graphs need a CUDA device"):
         StepRunner(runner.cache, graphs=True)
 

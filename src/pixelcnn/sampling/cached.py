@@ -77,16 +77,15 @@ def sample_cached(
         tolerance = default_tolerance(backbone.head_out.conv.weight.dtype)
     stats = stats if stats is not None else SamplingStats()
     with exact_float32():
-        if runner is None:
-            runner = StepRunner(GenerationCache(backbone, n, height, width, cond), graphs=False)
-        cache = runner.cache
+        cache = GenerationCache(backbone, n, height, width, cond) if runner is None else runner.cache
+        step = cache.step if runner is None else runner
         cache.reset(n, cond)
         for i in range(height):
             cache.start_row(i, x)
             for j in range(width):
                 for c in range(channels):
                     cache.load(x, i, j, c)
-                    cdf = level_cdf(runner(j, c)[:n])
+                    cdf = level_cdf(step(j, c)[:n])
                     u_now = u[:, c, i, j]
                     if tolerance > 0:
                         near = (boundary_margins(cdf, u_now) < tolerance).nonzero()[:, 0]

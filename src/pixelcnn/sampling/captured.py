@@ -7,6 +7,8 @@ graph can be captured (a CPU): the tests check the static-buffer path, padding i
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 
 from pixelcnn.errors import ConfigValueError, cuda_only
@@ -19,11 +21,11 @@ def use_capture(capture: bool | str, device: torch.device | str) -> bool:
 
 
 class StepRunner:
-    """Calls ``cache.step(j, c)`` -> logits (batch_size, K): replays one CUDA graph per (j, c) when ``graphs``
-    (captured at first use, all in one memory pool), else runs the step eagerly on the same buffers.
+    """Calls ``cache.step(j, c)`` -> logits (batch_size, K) in one fixed output tensor per (j, c): with ``graphs``
+    (default: on CUDA) a CUDA graph per (j, c), captured at its first call (all in one memory pool) and replayed
+    after; without, the same calls replayed eagerly (the step run again, its result copied into that output).
 
-    A replayed graph's output is a fixed tensor, overwritten by the next replay: read it before the next call.
-    ``captures`` counts graphs captured (0 without graphs).
+    The output of (j, c) is overwritten by its next call: read it first. ``captures``: (j, c) recorded so far.
     """
 
     def __init__(self, cache: GenerationCache, graphs: bool | None = None) -> None:
@@ -31,23 +33,26 @@ class StepRunner:
         if graphs and cache.device.type != "cuda":
             raise ConfigValueError(f"CUDA graphs need a CUDA device, the model is on {cache.device}")
         self.cache, self.graphs = cache, graphs
-        self.captured: dict[tuple[int, int], tuple[torch.cuda.CUDAGraph, torch.Tensor]] = {}
+        self.recorded: dict[tuple[int, int], tuple[Callable[[], object], torch.Tensor]] = {}
         self.pool = None
 
     @property
     def captures(self) -> int:
-        return len(self.captured)
+        return len(self.recorded)
 
     def __call__(self, j: int, c: int) -> torch.Tensor:
-        if not self.graphs:
-            return self.cache.step(j, c)
-        if (j, c) not in self.captured:
-            self.captured[(j, c)] = self.capture(j, c)
-        graph, out = self.captured[(j, c)]
-        graph.replay()
+        if (j, c) not in self.recorded:
+            self.recorded[(j, c)] = self.capture(j, c) if self.graphs else self.record(j, c)
+        replay, out = self.recorded[(j, c)]
+        replay()
         return out
 
-    def capture(self, j: int, c: int) -> tuple[torch.cuda.CUDAGraph, torch.Tensor]:
+    def record(self, j: int, c: int) -> tuple[Callable[[], object], torch.Tensor]:
+        """Eager replay: run the step at every call, into one output."""
+        out = self.cache.step(j, c).clone()
+        return (lambda: out.copy_(self.cache.step(j, c))), out
+
+    def capture(self, j: int, c: int) -> tuple[Callable[[], object], torch.Tensor]:
         """One warm-up run on a side stream (``step`` writes the same values when run twice), then the capture."""
         current = torch.cuda.current_stream(self.cache.device)
         side = torch.cuda.Stream(self.cache.device)
@@ -56,10 +61,11 @@ class StepRunner:
             self.cache.step(j, c)
         current.wait_stream(side)
         graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph, pool=self.pool):
+        # thread_local: CUDA calls of other threads (a data loader's pin-memory thread) do not break the capture
+        with torch.cuda.graph(graph, pool=self.pool, capture_error_mode="thread_local"):
             out = self.cache.step(j, c)
         self.pool = self.pool if self.pool is not None else graph.pool()
-        return graph, out
+        return graph.replay, out
 
 
 def static_runner(
