@@ -54,16 +54,16 @@ class StepRunner:
 
     def capture(self, j: int, c: int) -> tuple[Callable[[], object], torch.Tensor]:
         """One warm-up run on a side stream (``step`` writes the same values when run twice), then the capture."""
-        current = torch.cuda.current_stream(self.cache.device)
-        side = torch.cuda.Stream(self.cache.device)
-        side.wait_stream(current)
-        with torch.cuda.stream(side):
-            self.cache.step(j, c)
-        current.wait_stream(side)
-        graph = torch.cuda.CUDAGraph()
-        # thread_local: CUDA calls of other threads (a data loader's pin-memory thread) do not break the capture
-        with torch.cuda.graph(graph, pool=self.pool, capture_error_mode="thread_local"):
-            out = self.cache.step(j, c)
+        with torch.cuda.device(self.cache.device):
+            current, side = torch.cuda.current_stream(), torch.cuda.Stream()
+            side.wait_stream(current)
+            with torch.cuda.stream(side):
+                self.cache.step(j, c)
+            current.wait_stream(side)
+            graph = torch.cuda.CUDAGraph()
+            # thread_local: CUDA calls of other threads (a data loader's pin-memory thread) do not break the capture
+            with torch.cuda.graph(graph, pool=self.pool, capture_error_mode="thread_local"):
+                out = self.cache.step(j, c)
         self.pool = self.pool if self.pool is not None else graph.pool()
         return graph.replay, out
 
