@@ -1,6 +1,7 @@
 """The static-buffer (capturable) sampling path, run eagerly on CPU: the images of naive sampling for every
 conditioning and head, padded last chunks, the exactness fallback, fixed buffer addresses; ``auto`` is eager on CPU.
-A CUDA graph itself is not captured here (no GPU in CI): ``StepRunner.capture`` runs on CUDA only."""
+No GPU in CI: ``StepRunner.capture`` runs on CPU against emulated CUDA graphs (``tests.helpers.fake_graphs``:
+ops recorded at capture and re-run on the same tensors), not on a real one."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ import pixelcnn.sampling.batched
 from pixelcnn.errors import ConfigValueError
 from pixelcnn.models import ClassConditionalPixelCNN
 from pixelcnn.sampling import SamplingStats, SeededNoise, sample_cached, sample_images, sample_naive
+from pixelcnn.sampling.cache import GenerationCache
 from pixelcnn.sampling.captured import StepRunner, static_runner, use_capture
 from tests.helpers import TINY_BACKBONE
+from tests.helpers.fake_graphs import emulate_cuda_graphs
 from tests.unit.test_cached_sampling import (
     CASES,
     HEIGHT,
@@ -43,6 +46,31 @@ def test_static_buffers_give_the_naive_images_whatever_the_chunks(
         assert torch.equal(captured, naive)
         assert stats.sub_pixels == naive.numel()
     assert len(naive.unique()) > 3
+
+
+@pytest.mark.parametrize(
+    ("channels", "kernel", "first_kernel", "layers", "cond", "head"), [ALL_CASES[4], ALL_CASES[-3]]
+)
+def test_replayed_graphs_give_the_naive_images(
+    monkeypatch: pytest.MonkeyPatch, channels, kernel, first_kernel, layers, cond, head
+) -> None:
+    """``StepRunner.capture`` on emulated CUDA graphs: each step is recorded once per (column, channel) and replayed
+    with the tensors it was captured with on every row and chunk, and the images are still the naive ones."""
+    graphs = emulate_cuda_graphs(monkeypatch)
+    backbone = random_backbone(channels, kernel, first_kernel, layers, levels=9 if head is None else 64, head=head)
+    n, shape = 5, (channels, HEIGHT, WIDTH)
+    biases = biases_of(cond, backbone, n)
+    naive = sample_naive(lambda x: backbone(x, biases), n, shape, seed=2)
+
+    def graphed(backbone, batch_size, image_shape, cond):
+        runner = StepRunner(GenerationCache(backbone, batch_size, image_shape[1], image_shape[2], cond), graphs=False)
+        runner.graphs = True  # the CPU stands in for a GPU
+        return runner
+
+    monkeypatch.setattr(pixelcnn.sampling.batched, "static_runner", graphed)
+    captured = sample_images(backbone, SeededNoise(shape, 2), n, shape, biases, batch_size=2, capture=True)
+    assert torch.equal(captured, naive)
+    assert len(graphs) == WIDTH * channels and all(graph.ops for graph in graphs)
 
 
 def test_the_fallback_resolves_real_images_only(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -86,18 +114,21 @@ def test_buffers_keep_their_addresses_and_the_step_can_run_twice() -> None:
     biases = biases_of("map", backbone, 3)
     runner = static_runner(backbone, 3, shape, biases)
     cache = runner.cache
-    buffers = [*cache.h_rows, *cache.links, *cache.h_cond, cache.row]
-    addresses = [b.data_ptr() for b in buffers]
+
+    def buffers() -> list[torch.Tensor]:
+        return [*cache.h_rows, *cache.links, *cache.h_cond, cache.row]
+
+    addresses = [b.data_ptr() for b in buffers()]
     sample_cached(backbone, 3, shape, 0, biases, runner=runner)
     cache.reset(2, [b[:2] for b in biases])
     x = torch.randint(0, 9, (2, *shape), generator=torch.Generator().manual_seed(0))
     cache.start_row(2, x)
     cache.load(x, 2, 1, 0)
-    assert [b.data_ptr() for b in buffers] == addresses
+    assert [b.data_ptr() for b in buffers()] == addresses
     once = cache.step(1, 0).clone()
-    state = [b.clone() for b in buffers]
+    state = [b.clone() for b in buffers()]
     assert torch.equal(cache.step(1, 0), once)
-    assert all(torch.equal(b, s) for b, s in zip(buffers, state, strict=True))
+    assert all(torch.equal(b, s) for b, s in zip(buffers(), state, strict=True))
 
 
 def test_capture_auto_is_eager_on_cpu_and_graphs_need_cuda() -> None:
