@@ -1,4 +1,5 @@
-"""Autoregressive sampling: naive (the reference), cached (+ its per-layer cache), noise, batching and progress.
+"""Autoregressive sampling: naive (the reference), cached (+ its per-layer cache, whose per-sub-pixel step
+``captured`` replays as CUDA graphs), noise, batching and progress.
 
 One uniform per sub-pixel, image i of seed s drawn from (s, i), so both samplers give the same images for a seed.
 """

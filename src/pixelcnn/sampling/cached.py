@@ -77,9 +77,12 @@ def sample_cached(
         tolerance = default_tolerance(backbone.head_out.conv.weight.dtype)
     stats = stats if stats is not None else SamplingStats()
     with exact_float32():
-        cache = GenerationCache(backbone, n, height, width, cond) if runner is None else runner.cache
-        step = cache.step if runner is None else runner
-        cache.reset(n, cond)
+        if runner is None:
+            cache = GenerationCache(backbone, n, height, width, cond)
+            step = cache.step
+        else:
+            cache, step = runner.cache, runner
+            cache.reset(n, cond)
         for i in range(height):
             cache.start_row(i, x)
             for j in range(width):
