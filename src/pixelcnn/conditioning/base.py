@@ -35,7 +35,7 @@ class Conditioner(nn.Module):
         L * cond_channels rows (layer l's bias is rows l*cond_channels ..). Every layer gets its whole bias
         (B, cond_channels, 1|H, 1|W) but the last, which gets its horizontal half (B, cond_channels/2, 1|H, 1|W)
         only: its vertical half would feed the last layer's vertical gate, which the backbone does not compute.
-        The weight keeps every row (checkpoints load unchanged); the unused ones get no gradient."""
+        The weight keeps every row (checkpoints load unchanged); the unused ones get zero gradients."""
         cut = (self.num_layers - 1) * self.cond_channels
         biases = list(project(slice(0, cut)).split(self.cond_channels, dim=1)) if cut else []
         biases.append(project(slice(cut + self.cond_channels // 2, cut + self.cond_channels)))
