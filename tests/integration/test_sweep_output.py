@@ -1,5 +1,5 @@
 """Sweeps as a researcher runs them: a multirun's W&B runs share one group (read back from the offline runs), and
-an Optuna sweep with a database prints no alembic migration lines."""
+an Optuna sweep with a database prints no alembic migration lines (silenced by optuna itself)."""
 
 from __future__ import annotations
 
@@ -46,5 +46,8 @@ def test_optuna_with_a_database_prints_no_alembic_lines(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert (tmp_path / "s.db").is_file() and (tmp_path / "sweep" / "optimization_results.yaml").is_file()
-    output = result.stdout + result.stderr
-    assert "alembic" not in output, [line for line in output.splitlines() if "alembic" in line]
+    # alembic's INFO lines as Hydra's log format prints them: "[<time>][HYDRA] Context impl SQLiteImpl." (no
+    # "alembic" in them); optuna's RDBStorage sets the alembic logger to WARNING before its first migration context
+    noise = ("Context impl", "Will assume", "Running stamp_revision", "alembic")
+    lines = (result.stdout + result.stderr).splitlines()
+    assert not [line for line in lines if any(word in line for word in noise)]
