@@ -45,10 +45,9 @@ COVERED = {
     "python benchmarks/quality.py [--minutes 5] [--threads 1] [--heads softmax,logistic_mixture] "
     "[--override KEY=VALUE]": f"{BENCHMARKS}::"
     "test_quality_benchmark_trains_each_head_for_a_budget_and_reports_bits_per_dim",
-    # several processes: two train.py 'nodes' on loopback (trainer=multinode, what srun starts), eval over ddp_cpu
+    # several processes: two train.py 'nodes' on loopback (trainer=multinode, as srun starts them), eval over ddp_cpu
     "srun python train.py experiment=imagenet32 trainer=multinode "
     "hydra.run.dir=outputs/train/runs/slurm_${SLURM_JOB_ID}": f"{SCALE_OUT}::test_two_nodes_on_loopback_train_together",
-    "python train.py trainer=ddp_cpu": f"{SCALE_OUT}::test_two_nodes_on_loopback_train_together",
     "python eval.py ckpt_path=... trainer=ddp_cpu": (
         f"{SCALE_OUT}::test_ddp_cpu_test_bpd_equals_one_process_without_duplicates"
     ),
@@ -61,13 +60,6 @@ COVERED = {
     ),
     "python train.py hparams_search=optuna hydra.sweeper.storage=sqlite:///sweep.db": (
         "tests/integration/test_sweep_output.py::test_optuna_with_a_database_prints_no_alembic_lines"
-    ),
-    # torch.compile: inductor (max-autotune) takes minutes on a CPU; the test compiles with backend eager
-    "python train.py model.compile=true": (
-        "tests/integration/test_training_options.py::test_compile_compiles_the_backbone_only_and_keeps_checkpoints_plain"
-    ),
-    "python train.py model.compile=true 'model.compile_options={mode: max-autotune}'": (
-        "tests/integration/test_readme_run.py::test_compile_options_of_the_readme_reach_torch_compile"
     ),
     # the portrait experiment, steps 1-4, on 8x8 textures
     "python train.py experiment=portraits_embedder": (

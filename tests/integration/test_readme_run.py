@@ -14,11 +14,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
 from hydra.core.global_hydra import GlobalHydra
+from omegaconf import OmegaConf
 
 from pixelcnn.analysis.compare import main as compare_main
 from pixelcnn.tasks.errors import user_errors
@@ -74,6 +77,17 @@ def offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     patch_cifar10_checksums(monkeypatch)
 
 
+class RecordCompile:
+    """``torch.compile`` that records the options it was given and compiles with backend eager."""
+
+    def __init__(self, compile_: Callable) -> None:
+        self.compile_, self.seen = compile_, []
+
+    def __call__(self, model: Callable, **options: Any) -> Callable:
+        self.seen.append(options)
+        return self.compile_(model, backend="eager")
+
+
 def run_in_process(name: str, overrides: list[str], places: Places, output_dir: Path) -> None:
     """Compose as Hydra would, shrink, and run the entry point's task inside its one-line error handling."""
     cfg = compose_config(name, overrides, output_dir)
@@ -92,7 +106,7 @@ def run_in_process(name: str, overrides: list[str], places: Places, output_dir: 
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=[c[:90] for c in COMMANDS])
-def test_readme_command_runs(command: str, places: Places, tmp_path: Path, capsys) -> None:
+def test_readme_command_runs(command: str, places: Places, tmp_path: Path, capsys, monkeypatch) -> None:
     if command == MULTIRUN:  # the fixture ran it; here its four job folders
         assert all((places.multirun / job / "metrics.json").is_file() for job in "0123")
         return
@@ -108,6 +122,15 @@ def test_readme_command_runs(command: str, places: Places, tmp_path: Path, capsy
         assert result.returncode == 2 and result.stderr.strip().splitlines() == [result.stderr.strip()]
         assert result.stderr.startswith("error: hydra/launcher=slurm needs SLURM (srun / sbatch)")
         return
+    if "trainer=ddp_cpu" in words:  # DDP starts its second process by running the command line again
+        small = shrink(compose_config(name, words, tmp_path / "job"), words, places.tmp.parent / "data")
+        GlobalHydra.instance().clear()
+        result = run_cli(f"{name}.py", *words, *small, f"hydra.run.dir={tmp_path / 'run'}")
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert (tmp_path / "run" / "metrics.json").is_file()
+        return
+    if "model.compile=true" in words:  # inductor (max-autotune) takes minutes on a CPU: record, compile eagerly
+        monkeypatch.setattr(torch, "compile", RecordCompile(torch.compile))
     if name == "compare":
         assert compare_main(words) == 0
         assert Path(json.loads(capsys.readouterr().out)["output"]).is_file()
@@ -126,20 +149,7 @@ def test_readme_command_runs(command: str, places: Places, tmp_path: Path, capsy
         assert (folder / "metrics.json").is_file(), job
     output = capsys.readouterr()
     assert "Traceback" not in output.err, output.err[-3000:]
-
-
-def test_compile_options_of_the_readme_reach_torch_compile(places: Places, tmp_path: Path, monkeypatch) -> None:
-    """``model.compile=true 'model.compile_options={mode: max-autotune}'`` (inductor's autotuning takes minutes on a
-    CPU): the run gets exactly those options; torch.compile then runs with backend eager."""
-    seen = []
-    compile_ = torch.compile
-
-    def eager(module, **options):
-        seen.append(options)
-        return compile_(module, backend="eager")
-
-    monkeypatch.setattr(torch, "compile", eager)
-    overrides = ["model.compile=true", "model.compile_options={mode: max-autotune}"]
-    run_in_process("train", overrides, places, tmp_path / "run")
-    assert seen == [{"mode": "max-autotune"}]
-    torch._dynamo.reset()
+    if "model.compile=true" in words:  # the README's compile options reached torch.compile
+        options = next((w.split("=", 1)[1] for w in words if w.startswith("model.compile_options=")), "{}")
+        assert torch.compile.seen == [OmegaConf.to_container(OmegaConf.create(options))]
+        torch._dynamo.reset()
