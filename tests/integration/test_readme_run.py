@@ -41,6 +41,11 @@ EXTRA = {  # per command, after the shrinking ones
     "trainer.val_check_interval=50": ["trainer.limit_train_batches=50"],
     "ckpt_path=": ["trainer.max_epochs=2"],
 }
+EXPECT = {  # what a command must have written into its run folder, besides metrics.json
+    "logger=wandb": "wandb/offline-run-*/run-*.wandb",
+    "logger=[csv,tensorboard,wandb]": "wandb/offline-run-*/run-*.wandb",
+    "logger=tensorboard": "tensorboard/events.out.tfevents.*",
+}
 COMMANDS = generic_commands()
 
 
@@ -147,6 +152,11 @@ def test_readme_command_runs(command: str, places: Places, tmp_path: Path, capsy
         folder = run_dir if number == 0 else run_dir.with_name(f"{run_dir.name}_{number}")
         run_in_process(name, job, places, folder)
         assert (folder / "metrics.json").is_file(), job
+        wanted = [pattern for marker, pattern in EXPECT.items() if marker in command]
+        assert all(list(folder.glob(pattern)) for pattern in wanted), (wanted, sorted(folder.rglob("*")))
+        assert name == "train" or ("figures=none" in words) != (folder / "samples.png").is_file()  # eval's figures
+        if "splits=[test,train]" in words:
+            assert "train/bpd" in json.loads((folder / "metrics.json").read_text())
     output = capsys.readouterr()
     assert "Traceback" not in output.err, output.err[-3000:]
     if "model.compile=true" in words:  # the README's compile options reached torch.compile
