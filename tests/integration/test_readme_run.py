@@ -4,7 +4,8 @@ Each runs with the README's exact overrides, placeholders filled with real run f
 the keys it does not set (tiny backbone, 2 batches, batch 8, 8x8 crops, few samples; 32x32 / 64x64 files: no sample
 grids), real data sets read from tiny files in their official format, W&B offline. ``train.py`` / ``eval.py`` /
 ``compare`` run in-process through the same task functions and one-line error handling as their entry points (a
-multirun: each job in turn); the entry point itself runs in a subprocess where it matters (``-m``, a launcher).
+multirun: each job in turn); the entry point itself runs in a subprocess where it matters (``-m``, a launcher,
+DDP, which starts its other processes by running the command line again).
 Commands that need a GPU (``trainer=gpu``, ``trainer=ddp``) must stop with one line and exit status 2 on a machine
 without one, and run shrunk on one that has it.
 """
@@ -127,19 +128,6 @@ def test_readme_command_runs(command: str, places: Places, tmp_path: Path, capsy
         assert result.returncode == 2 and result.stderr.strip().splitlines() == [result.stderr.strip()]
         assert result.stderr.startswith("error: hydra/launcher=slurm needs SLURM (srun / sbatch)")
         return
-    if "trainer=ddp_cpu" in words:  # DDP starts its second process by running the command line again
-        small = shrink(compose_config(name, words, tmp_path / "job"), words, places.tmp.parent / "data")
-        GlobalHydra.instance().clear()
-        result = run_cli(f"{name}.py", *words, *small, f"hydra.run.dir={tmp_path / 'run'}")
-        assert result.returncode == 0, result.stderr[-3000:]
-        assert (tmp_path / "run" / "metrics.json").is_file()
-        return
-    if "model.compile=true" in words:  # inductor (max-autotune) takes minutes on a CPU: record, compile eagerly
-        monkeypatch.setattr(torch, "compile", RecordCompile(torch.compile))
-    if name == "compare":
-        assert compare_main(words) == 0
-        assert Path(json.loads(capsys.readouterr().out)["output"]).is_file()
-        return
     run_dir = next((Path(w.split("=", 1)[1]) for w in words if w.startswith("hydra.run.dir=")), tmp_path / "run")
     if any(marker in words for marker in NEEDS_GPU) and not torch.cuda.is_available():
         with pytest.raises(SystemExit) as stopped:
@@ -147,6 +135,19 @@ def test_readme_command_runs(command: str, places: Places, tmp_path: Path, capsy
         error = capsys.readouterr().err.strip()
         assert stopped.value.code == 2 and error.startswith("error: ") and "\n" not in error, error
         assert "GPU" in error or "gpu" in error, error
+        return
+    if {"trainer=ddp", "trainer=ddp_cpu"} & set(words):  # DDP starts its other processes by running the command again
+        small = shrink(compose_config(name, words, tmp_path / "job"), words, places.tmp.parent / "data")
+        GlobalHydra.instance().clear()
+        result = run_cli(f"{name}.py", *words, *small, f"hydra.run.dir={run_dir}")
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert (run_dir / "metrics.json").is_file()
+        return
+    if "model.compile=true" in words:  # inductor (max-autotune) takes minutes on a CPU: record, compile eagerly
+        monkeypatch.setattr(torch, "compile", RecordCompile(torch.compile))
+    if name == "compare":
+        assert compare_main(words) == 0
+        assert Path(json.loads(capsys.readouterr().out)["output"]).is_file()
         return
     for number, job in enumerate(jobs(words)):
         folder = run_dir if number == 0 else run_dir.with_name(f"{run_dir.name}_{number}")
