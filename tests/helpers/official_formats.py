@@ -92,11 +92,12 @@ def patch_cifar10_checksums(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(CIFAR10, "meta", {**CIFAR10.meta, "md5": None})
 
 
-def write_imagenet32(data_dir: Path, per_batch: int = 8) -> None:
-    folder = data_dir / "imagenet32"
+def write_imagenet32(data_dir: Path, per_batch: int = 8, resolution: int = 32) -> None:
+    """``imagenet<resolution>/``: two train batches and the val file (the official 64x64 files have the same form)."""
+    folder = data_dir / f"imagenet{resolution}"
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("train_data_batch_1.npz", "train_data_batch_2.npz", "val_data.npz"):
-        data = RNG.integers(0, 256, (per_batch, 3 * 32 * 32)).astype(np.uint8)
+        data = RNG.integers(0, 256, (per_batch, 3 * resolution * resolution)).astype(np.uint8)
         np.savez(folder / name, data=data, labels=RNG.integers(1, 1001, per_batch))
 
 

@@ -176,3 +176,21 @@ def test_compare_reads_a_real_csv_log(logged_run: Path, tmp_path: Path) -> None:
     assert summary["val/bpd"]["best"] == pytest.approx(min(column(rows, "val/bpd")))
     assert summary["test/bpd"]["last"] == pytest.approx(column(rows, "test/bpd")[0])
     assert (tmp_path / "compare.png").is_file()
+
+
+def test_a_real_offline_run_is_never_asked_to_use_an_artifact(tmp_path: Path, monkeypatch) -> None:
+    """W&B refuses ``run.use_artifact`` offline, so an offline eval run only names its model artifact (checked on
+    the eval run above); the online call is checked on a fake run (tests/unit/test_wandb_lineage.py): resolving an
+    artifact needs W&B's server."""
+    import wandb
+
+    from pixelcnn.logging.lineage import use_model_artifact
+
+    monkeypatch.setenv("WANDB_MODE", "offline")  # W&B obeys it even where logger.wandb.offline=false
+    run = wandb.init(project="pixelcnn", dir=tmp_path)
+    try:
+        with pytest.raises(TypeError, match="offline"):
+            run.use_artifact("model-abc123:best", type="model")
+        use_model_artifact(run, "model-abc123:best", offline=False)  # the config said online: the run says offline
+    finally:
+        run.finish()

@@ -47,9 +47,10 @@ def model_artifact(ckpt_path: str | Path, train_config: dict[str, Any]) -> str |
 
 
 def use_model_artifact(experiment: Any, artifact: str, offline: bool) -> None:
-    """``run.use_artifact`` (online); W&B cannot link artifacts of an offline run, which keeps the name in its
-    config (``eval.model_artifact``)."""
-    if offline:
+    """``run.use_artifact`` (online); W&B cannot link artifacts of an offline run (it raises), which keeps the name
+    in its config (``eval.model_artifact``). A run is offline by the config or by ``WANDB_MODE=offline``, which W&B
+    obeys whatever the config says."""
+    if offline or getattr(experiment, "offline", False):
         log.info(f"offline W&B run: the model artifact {artifact} is named in the config, linked only when online")
         return
     from wandb.errors import CommError

@@ -2,11 +2,12 @@
 
 - Lightning's promotional tips ("💡 Tip: ... litlogger / litmodels") and its note that our model summary callback
   replaced its default one;
-- the ``LeafSpec`` deprecation warning Lightning's own code triggers in torch;
-- alembic's migration lines (Optuna's database storage).
+- the ``LeafSpec`` deprecation warning Lightning's own code triggers in torch.
 
-W&B's "anonymous" warning is avoided at its source (``pixelcnn.logging.wandb``), and the model summary drops the
-FLOPs column when nothing was counted (``pixelcnn.callbacks.model_summary``).
+alembic's migration lines (an Optuna study in a database) are silenced by optuna itself, which sets the ``alembic``
+logger to WARNING before its first migration context (``tests/integration/test_sweep_output.py``). W&B's
+"anonymous" warning is avoided at its source (``pixelcnn.logging.wandb``), and the model summary drops the FLOPs
+column when nothing was counted (``pixelcnn.callbacks.model_summary``).
 """
 
 from __future__ import annotations
@@ -29,4 +30,3 @@ def quiet_noise() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, DropNoise) for f in logger.filters):
             logger.addFilter(DropNoise())
-    logging.getLogger("alembic").setLevel(logging.WARNING)
