@@ -57,8 +57,10 @@ def train_for(model: Any, datamodule: Any, device: torch.device, args: argparse.
     configured = model.configure_optimizers()
     optimizer = configured["optimizer"] if isinstance(configured, dict) else configured
     scheduler = configured["lr_scheduler"]["scheduler"] if isinstance(configured, dict) else None
-    budget, steps, images, epoch, loss = args.minutes * 60.0, 0, 0, 0, float("nan")
-    start = time.perf_counter()
+    per_step = isinstance(configured, dict) and configured["lr_scheduler"]["interval"] == "step"
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
+    budget, steps, images, epoch, loss, curve = args.minutes * 60.0, 0, 0, 0, float("nan"), []
+    start, wall_start = clock(), time.perf_counter()
     model.train()
     while True:
         for batch in datamodule.train_dataloader():
@@ -69,14 +71,18 @@ def train_for(model: Any, datamodule: Any, device: torch.device, args: argparse.
             if args.clip:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
             optimizer.step()
+            if per_step:
+                scheduler.step()
             steps, images = steps + 1, images + x.shape[0]
-            done = time.perf_counter() - start >= budget or (args.max_steps and steps >= args.max_steps)
-            if done:
-                seconds = time.perf_counter() - start
+            if args.curve_every and steps % args.curve_every == 0:
+                curve.append([steps, round(clock() - start, 1), round(float(loss.detach()), 3)])
+            if clock() - start >= budget or (args.max_steps and steps >= args.max_steps):
+                seconds = clock() - start
                 return {"steps": steps, "epochs": epoch, "seconds": seconds, "images_per_s": images / seconds,
-                        "last_train_bpd": float(loss.detach())}  # fmt: skip
+                        "wall_seconds": time.perf_counter() - wall_start, "last_train_bpd": float(loss.detach()),
+                        "curve": curve}  # fmt: skip
         epoch += 1
-        if scheduler is not None:
+        if scheduler is not None and not per_step:
             scheduler.step()
 
 
@@ -108,13 +114,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--clip", type=float, default=0.0, help="clip the gradient norm to this (0: no clipping)")
     parser.add_argument("--override", action="append", default=[], help="Hydra override: model.optimizer.lr=3e-4")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="what the budget counts: wall-clock time, or this process's CPU time (a shared machine)")
+    parser.add_argument("--curve-every", type=int, default=0, help="record [step, seconds, train bpd] this often")
     parser.add_argument("--max-steps", type=int, default=0, help="stop earlier after this many steps (tests)")
     parser.add_argument("--eval-batches", type=int, default=None, help="evaluate on this many batches only (tests)")
     args = parser.parse_args()
     device = setup(args)
     load_at_start = os.getloadavg()[0]
     heads = {head: run_head(head, device, args) for head in args.heads.split(",")}
-    settings = {key: getattr(args, key) for key in ("minutes", "model", "data", "batch_size", "seed", "clip")}
+    settings = {key: getattr(args, key) for key in ("minutes", "clock", "model", "data", "batch_size", "seed", "clip")}
     emit({"benchmark": "quality", **settings, "overrides": args.override, "heads": heads, **machine(device),
           "load_average_1min_at_start": load_at_start})  # fmt: skip
 

@@ -16,7 +16,7 @@ from pixelcnn.errors import CheckpointError
 
 # module prefix -> the base classes a target there must derive from (names resolved lazily)
 ALLOWED = {
-    "pixelcnn.": ("torch.nn.Module", "pytorch_lightning.LightningDataModule"),
+    "pixelcnn.": ("torch.nn.Module", "pytorch_lightning.LightningDataModule", "torch.optim.lr_scheduler.LRScheduler"),
     "torch.optim.": ("torch.optim.Optimizer", "torch.optim.lr_scheduler.LRScheduler"),
 }
 

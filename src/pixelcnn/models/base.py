@@ -93,7 +93,10 @@ class TrainableModule(pl.LightningModule):
         if self.scheduler_factory is None:
             return optimizer
         # "name": the scheduler's name in Lightning; pixelcnn.callbacks.LearningRate logs the rate as train/lr
-        scheduler = {"scheduler": self.scheduler_factory(optimizer), "interval": "epoch", "name": "train/lr"}
+        scheduler = self.scheduler_factory(optimizer)
+        # a scheduler class may say it steps per optimizer step (WarmupExponentialLR); torch's step per epoch here
+        interval = getattr(scheduler, "interval", "epoch")
+        scheduler = {"scheduler": scheduler, "interval": interval, "name": "train/lr"}
         return {"optimizer": optimizer, "lr_scheduler": scheduler}
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:

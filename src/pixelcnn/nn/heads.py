@@ -106,13 +106,26 @@ class LogisticMixtureHead(Head):
     """
 
     def __init__(
-        self, in_channels: int, in_groups: torch.Tensor, image_channels: int, num_levels: int, num_mixtures: int = 10
+        self,
+        in_channels: int,
+        in_groups: torch.Tensor,
+        image_channels: int,
+        num_levels: int,
+        num_mixtures: int = 10,
+        init_log_scale: float | None = None,
+        init_mean_spread: float = 0.0,
     ) -> None:
         if num_mixtures < 1:
             raise ValueError(f"num_mixtures must be >= 1, got {num_mixtures}")
         self.num_mixtures = num_mixtures
         self.params_per_channel = num_mixtures * (image_channels + 2)
         super().__init__(in_channels, in_groups, image_channels, num_levels)
+        bias = self.conv.bias.data.view(image_channels, self.params_per_channel)
+        m = num_mixtures
+        if init_log_scale is not None:
+            bias[:, 2 * m : 3 * m] = init_log_scale
+        if init_mean_spread:
+            bias[:, m : 2 * m] = torch.linspace(-init_mean_spread, init_mean_spread, m)
 
     def mixture(self, params: torch.Tensor, pixel: torch.Tensor, c: int) -> tuple[torch.Tensor, ...]:
         """(log mixture weights, means, log scales), each (..., M), of channel c given its pixel's levels (..., C)."""
