@@ -1,12 +1,14 @@
 """Quality per training minute: each output head trained on data=patches for the same wall-clock budget.
 
     python benchmarks/quality.py [--minutes 5] [--threads 1] [--heads softmax,logistic_mixture] [--batch-size 16]
-                                 [--override model.optimizer.lr=3e-4 ...] [--clip 1.0]
+                                 [--override model.optimizer.lr=3e-4 ...] [--clip 1.0] [--clock wall|cpu]
 
 Each head trains the `gated` preset (`model/head=<head>`, composed as train.py composes it, plus the overrides)
-with its configured optimizer for `--minutes` of wall-clock time (data loading included, evaluation not), then
-val and test bits/dim are measured on every val / test crop. Prints one JSON line: per head the steps, images/s
-and val/test bits/dim, and the machine (threads, load average: the CPU may be shared).
+with its configured optimizer and schedule for `--minutes` of wall-clock time (data loading included, evaluation
+not), then val and test bits/dim are measured on every val / test crop. Prints one JSON line: per head the steps,
+images/s and val/test bits/dim, and the machine (threads, load average: the CPU may be shared).
+`--clock cpu` counts this process's CPU time instead, so runs on a machine shared with other jobs (with
+`--threads 1`) still get about what an idle core gives; `--curve-every N` records [step, seconds, train bpd].
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import torch
 from bench_utils import CONF, add_common_args, emit, machine, setup
 from hydra import compose, initialize_config_dir
 
+from pixelcnn.errors import cuda_only
 from pixelcnn.metrics import BitsPerDim
 
 
@@ -93,6 +96,8 @@ def run_head(head: str, device: torch.device, args: argparse.Namespace) -> dict[
     datamodule.setup("fit")
     datamodule.setup("test")
     model = hydra.utils.instantiate(cfg.model, _convert_="all").to(device)
+    if cuda_only(model.hparams.get("channels_last", False), device, "model.channels_last"):  # as the model's setup
+        model.backbone.use_channels_last()
     result: dict[str, Any] = {"parameters": sum(p.numel() for p in model.parameters())}
     result.update(train_for(model, datamodule, device, args))
     start = time.perf_counter()
@@ -114,8 +119,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--clip", type=float, default=0.0, help="clip the gradient norm to this (0: no clipping)")
     parser.add_argument("--override", action="append", default=[], help="Hydra override: model.optimizer.lr=3e-4")
-    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
-                        help="what the budget counts: wall-clock time, or this process's CPU time (a shared machine)")
+    parser.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="what the budget counts: wall-clock time, or this process's CPU time (a shared machine)",
+    )
     parser.add_argument("--curve-every", type=int, default=0, help="record [step, seconds, train bpd] this often")
     parser.add_argument("--max-steps", type=int, default=0, help="stop earlier after this many steps (tests)")
     parser.add_argument("--eval-batches", type=int, default=None, help="evaluate on this many batches only (tests)")
@@ -123,7 +132,10 @@ def main() -> None:
     device = setup(args)
     load_at_start = os.getloadavg()[0]
     heads = {head: run_head(head, device, args) for head in args.heads.split(",")}
-    settings = {key: getattr(args, key) for key in ("minutes", "clock", "model", "data", "batch_size", "seed", "clip")}
+    settings = {
+        key: getattr(args, key)
+        for key in ("minutes", "clock", "model", "data", "batch_size", "seed", "clip", "layers", "hidden", "kernel")
+    }
     emit({"benchmark": "quality", **settings, "overrides": args.override, "heads": heads, **machine(device),
           "load_average_1min_at_start": load_at_start})  # fmt: skip
 

@@ -127,11 +127,14 @@ def test_gpu_script_runs_end_to_end_with_tiny_settings(tmp_path: Path) -> None:
 
 def test_quality_benchmark_trains_each_head_for_a_budget_and_reports_bits_per_dim() -> None:
     out = run_benchmark(
-        "quality.py", "--minutes", "0.5", "--max-steps", "2", "--eval-batches", "1", "--batch-size", "4"
-    )
+        "quality.py", "--minutes", "0.5", "--max-steps", "2", "--eval-batches", "1", "--batch-size", "4",
+        "--clock", "cpu", "--curve-every", "1",
+    )  # fmt: skip
     assert out["benchmark"] == "quality" and out["data"] == "patches" and out["threads"] == 1
+    assert out["clock"] == "cpu"
     assert set(out["heads"]) == {"softmax", "logistic_mixture"}
     assert "load_average_1min" in out and "load_average_1min_at_start" in out
     for result in out["heads"].values():
-        assert result["steps"] == 2 and result["images_per_s"] > 0
+        assert result["steps"] == 2 and result["images_per_s"] > 0 and result["wall_seconds"] > 0
+        assert [point[0] for point in result["curve"]] == [1, 2]  # [step, seconds, train bits/dim] every step
         assert 0 < result["val_bpd"] < 12 and 0 < result["test_bpd"] < 12
