@@ -30,7 +30,7 @@ COVERED = {
     "python -m pytest -q": CI,
     # benchmarks, with the tiny settings of their tests
     "python benchmarks/sampling.py [--shapes 1x8x8,3x32x32,3x64x64] [--batch-sizes 1,16] [--naive-sub-pixels 96] "
-    "[--scale-shape 1x8x8 --scale-levels 17 --scale-sizes 64,4096]": f"{BENCHMARKS}::"
+    "[--scale-shape 1x8x8 --scale-levels 17 --scale-sizes 64,4096] [--capture auto|true|false]": f"{BENCHMARKS}::"
     "test_sampling_benchmark_compares_naive_and_cached",
     "python benchmarks/training.py [--batch-size 64] [--precision 32|bf16-mixed|16-mixed] [--compile] [--steps 10]": (
         f"{BENCHMARKS}::test_training_benchmark_reports_throughput_memory_and_flops"
@@ -43,7 +43,7 @@ COVERED = {
     ),
     "bash benchmarks/gpu.sh [OUT.json]": f"{BENCHMARKS}::test_gpu_script_runs_end_to_end_with_tiny_settings",
     "python benchmarks/quality.py [--minutes 5] [--threads 1] [--heads softmax,logistic_mixture] "
-    "[--override KEY=VALUE]": f"{BENCHMARKS}::"
+    "[--override KEY=VALUE] [--clock wall|cpu]": f"{BENCHMARKS}::"
     "test_quality_benchmark_trains_each_head_for_a_budget_and_reports_bits_per_dim",
     # several processes: two train.py 'nodes' on loopback (trainer=multinode, as srun starts them), eval over ddp_cpu
     "srun python train.py experiment=imagenet32 trainer=multinode "

@@ -19,6 +19,9 @@ ALL_LOGGERS = "logger=[csv,tensorboard,wandb]"
 SCALARS = ("train/bpd", "val/bpd", "test/bpd", "train/lr", "train/images_per_sec")
 
 
+LR = 0.002  # the PixelCNN presets' Adam rate (conf/model/gated.yaml)
+
+
 @pytest.fixture(scope="module")
 def logged_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run_dir = tmp_path_factory.mktemp("loggers") / "train_run"
@@ -57,7 +60,7 @@ def test_csv_log_holds_bpd_lr_throughput_and_image_paths(logged_run: Path) -> No
     rows = csv_rows(logged_run / "csv" / "metrics.csv")
     assert len(column(rows, "train/bpd")) == 2 and len(column(rows, "val/bpd")) == 2
     assert column(rows, "test/bpd") == [pytest.approx(metrics["test/bpd"])]
-    assert column(rows, "train/lr") == [pytest.approx(1e-3), pytest.approx(1e-3 * 0.99)]  # scheduler gamma per epoch
+    assert column(rows, "train/lr") == [pytest.approx(LR), pytest.approx(LR * 0.99)]  # scheduler gamma per epoch
     throughput = column(rows, "train/images_per_sec")
     assert len(throughput) == 2 and all(v > 0 for v in throughput)
 
@@ -73,7 +76,7 @@ def test_offline_wandb_run_has_metrics_config_tags_images_and_best_checkpoint(lo
     for key in SCALARS:
         assert run.values(key), f"{key} never logged to W&B"
     assert run.values("test/bpd") == [pytest.approx(metrics["test/bpd"])]
-    assert run.values("train/lr") == [pytest.approx(1e-3), pytest.approx(1e-3 * 0.99)]
+    assert run.values("train/lr") == [pytest.approx(LR), pytest.approx(LR * 0.99)]
     assert run.tags == ["issue7", "loggers"]
     # the resolved Hydra config, nested as in the YAML
     assert run.config["model"]["_target_"] == "pixelcnn.models.ClassConditionalPixelCNN"
@@ -120,7 +123,7 @@ def test_tensorboard_gets_the_same_scalars_and_images(logged_run: Path) -> None:
     events = EventAccumulator(str(logged_run / "tensorboard"), size_guidance={"images": 0, "scalars": 0})
     events.Reload()
     assert set(SCALARS) <= set(events.Tags()["scalars"])
-    assert [round(e.value, 6) for e in events.Scalars("train/lr")] == [0.001, 0.00099]
+    assert [round(e.value, 6) for e in events.Scalars("train/lr")] == [LR, round(LR * 0.99, 6)]
     grids = events.Images("samples")
     assert [e.step for e in grids] == [2, 5]  # the steps of val/bpd
     width, height = Image.open(logged_run / "samples" / "epoch_001.png").size
