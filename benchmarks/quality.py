@@ -24,7 +24,6 @@ import torch
 from bench_utils import CONF, add_common_args, emit, machine, setup
 from hydra import compose, initialize_config_dir
 
-from pixelcnn.errors import cuda_only
 from pixelcnn.metrics import BitsPerDim
 
 
@@ -96,8 +95,7 @@ def run_head(head: str, device: torch.device, args: argparse.Namespace) -> dict[
     datamodule.setup("fit")
     datamodule.setup("test")
     model = hydra.utils.instantiate(cfg.model, _convert_="all").to(device)
-    if cuda_only(model.hparams.get("channels_last", False), device, "model.channels_last"):  # as the model's setup
-        model.backbone.use_channels_last()
+    model.apply_layout(device)  # as the model's setup does in train.py
     result: dict[str, Any] = {"parameters": sum(p.numel() for p in model.parameters())}
     result.update(train_for(model, datamodule, device, args))
     start = time.perf_counter()

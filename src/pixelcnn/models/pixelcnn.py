@@ -181,12 +181,15 @@ class PixelCNNModule(TrainableModule):
             self.train(was_training)
         return counter.get_total_flops() * int(batch[0].shape[0])
 
+    def apply_layout(self, device: torch.device | str) -> None:
+        """The backbone in channels_last when ``model.channels_last`` asks for it on ``device`` (auto: CUDA only)."""
+        if cuda_only(self.hparams.get("channels_last", False), device, "model.channels_last"):
+            self.backbone.use_channels_last()
+
     def setup(self, stage: str) -> None:
         """``channels_last`` (auto: on CUDA): the backbone's weights and activations in NHWC layout; ``compile=true``:
         compile the backbone in place. Parameter names and checkpoints are unchanged either way."""
-        device = self.trainer.strategy.root_device
-        if cuda_only(self.hparams.get("channels_last", False), device, "model.channels_last"):
-            self.backbone.use_channels_last()
+        self.apply_layout(self.trainer.strategy.root_device)
         if self.hparams.get("compile") and not getattr(self, "_compiled", False):
             self.backbone.compile(**dict(self.hparams.get("compile_options") or {}))
             self._compiled = True
