@@ -118,7 +118,7 @@ def test_readme_command_runs(command: str, places: Places, tmp_path: Path, capsy
         return
     name, words = split(fill(command, places))
     if command.startswith(SLURM):
-        result = run_cli("train.py", "-m", *words)
+        result = run_cli("train.py", "-m", *words, cwd=tmp_path)  # Hydra writes the sweep's multirun.yaml first
         assert result.returncode == 2 and result.stderr.strip().splitlines() == [result.stderr.strip()]
         assert result.stderr.startswith("error: hydra/launcher=slurm needs SLURM (srun / sbatch)")
         return
