@@ -1,6 +1,6 @@
-"""The README's shell commands, and where each one runs.
+"""The shell commands of the README and of the guides in ``GUIDES``, and where each one runs.
 
-Every line of the README's ```bash blocks is one of:
+Every line of their ```bash blocks is one of:
 
 - run by the generic runner (``tests/integration/test_readme_run.py``): ``python train.py``, ``python eval.py``,
   ``python -m pixelcnn.analysis.compare`` and ``wandb sync --dry-run`` lines not listed below, each with its exact
@@ -17,6 +17,17 @@ import re
 
 from tests.helpers.config import REPO
 
+# The files whose ```bash blocks are run: the README and the guides its commands moved to.
+GUIDES = (
+    "README.md",
+    "docs/heads.md",
+    "docs/fast-sampling.md",
+    "docs/training-options.md",
+    "docs/wandb.md",
+    "docs/sweeps-and-clusters.md",
+    "docs/experiments.md",
+    "docs/benchmarks.md",
+)
 CI = ".ci/run"
 SCALE_OUT = "tests/integration/test_scale_out.py"
 PORTRAITS = "tests/integration/test_portraits_pipeline.py"
@@ -95,8 +106,9 @@ GENERIC = re.compile(r"python (train\.py|eval\.py|-m pixelcnn\.analysis\.compare
 
 
 def readme_lines() -> list[str]:
-    """Every command of the README's ```bash blocks: continuations joined, ``&&`` chains split, comments dropped."""
-    text = (REPO / "README.md").read_text()
+    """Every command of the ```bash blocks of ``GUIDES``: continuations joined, ``&&`` chains split, comments dropped;
+    a command that two files show is listed once."""
+    text = "\n".join((REPO / guide).read_text() for guide in GUIDES)
     lines: list[str] = []
     for block in re.findall(r"```bash\n(.*?)```", text, flags=re.S):
         for raw in block.replace("\\\n", " ").splitlines():
@@ -107,7 +119,7 @@ def readme_lines() -> list[str]:
                 lines[-1] += " " + line
             else:
                 lines.extend(part.strip() for part in line.split(" && "))
-    return lines
+    return list(dict.fromkeys(lines))
 
 
 def generic_commands() -> list[str]:

@@ -1,5 +1,5 @@
 """Run a README command as written, shrunk: its placeholders filled with real paths, its exact overrides, then
-overrides that make it finish in seconds for the keys it does not set itself."""
+sizes from the one list ``SIZES`` for the keys it does not set itself (docs/development.md describes the list)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
-
-from tests.helpers.config import TINY_BACKBONE
 
 
 @dataclass
@@ -69,34 +67,65 @@ def key(override: str) -> str:
     return override.split("=", 1)[0].lstrip("+~")
 
 
+# The only overrides the runner may add to a README line, exactly as written here, and only for keys the line does not
+# set itself: sizes that make a run finish in seconds, never an option that would make a failing line pass.
+# docs/development.md ("How the README is tested") describes this list.
+SIZES: tuple[str, ...] = (
+    # step and batch limits
+    "trainer.max_epochs=1",
+    "trainer.max_epochs=2",  # instead, on a line that resumes one of the test's 1-epoch runs: one more epoch
+    "trainer.limit_train_batches=2",
+    "trainer.limit_val_batches=1",
+    "trainer.limit_test_batches=1",
+    "data.batch_size=8",
+    "data.num_workers=0",
+    # a small backbone, on every PixelCNN (the paper-scale data sets compose the paper's network)
+    "model/backbone=small",
+    # tiny data: a tiny val split of the tiny files (PLACES), 8x8 natural-image crops
+    "data.val_size=4",
+    "data.image_shape=[3,8,8]",
+    "data.patches_per_image=[16,8,8]",
+    # figure and sample counts; none at all for 32x32 / 64x64 images, whose sampling costs more than the run
+    "callbacks.sample_grid.num_samples=2",
+    "figures.samples.num_samples=4",
+    "figures.samples.samples_per_class=1",
+    "figures.reconstructions.rows=2",
+    "figures.reconstructions.samples_per_row=1",
+    "~callbacks.sample_grid",
+    "figures=none",
+)
+# Where a run reads its data (the tiny files in each real data set's official format) and writes (temporary folders).
+PLACES = ("paths.data_dir", "hydra.run.dir", "hydra.sweep.dir")
+NO_FIGURES = ("~callbacks.sample_grid", "figures=none")
+
+
 def shrink(cfg: DictConfig, given: list[str], data_dir: Path) -> list[str]:
-    """Overrides that make the composed ``cfg`` run in seconds, for the keys ``given`` does not set."""
-    small = {
-        "trainer.max_epochs": 1,
-        "trainer.limit_train_batches": 2,
-        "trainer.limit_val_batches": 1,
-        "trainer.limit_test_batches": 1,
-        "data.batch_size": 8,
-        "data.num_workers": 0,
-        "callbacks.sample_grid.num_samples": 2,
-        "figures.samples.num_samples": 4,
-        "figures.samples.samples_per_class": 1,
-        "figures.reconstructions.rows": 2,
-        "figures.reconstructions.samples_per_row": 1,
-        "paths.data_dir": str(data_dir),
-        **{f"model.backbone.{k}": v for k, v in TINY_BACKBONE.items()},
-    }
-    data = cfg.get("data") or {}
-    if "data_dir" in data:  # a real data set: the tiny files in its official format
-        small["data.val_size"] = 4
-    if "patches_per_image" in data:  # natural-image crops: 8x8 ones, few
-        small |= {"data.image_shape": "[3,8,8]", "data.patches_per_image": "[16,8,8]"}
+    """Overrides from ``SIZES`` that make the composed ``cfg`` run in seconds, for the keys ``given`` does not set."""
     set_keys = {key(o) for o in given}
+    resumes = "ckpt_path" in set_keys and OmegaConf.select(cfg, "train", default=False)
+    skip = {"trainer.max_epochs=1" if resumes else "trainer.max_epochs=2", "model/backbone=small", *NO_FIGURES}
+    data = cfg.get("data") or {}
+    if "data_dir" not in data:  # only a real data set reads tiny files
+        skip.add("data.val_size=4")
+    crops = "patches_per_image" in data  # natural-image crops: 8x8 ones, few
+    if not crops:
+        skip |= {"data.image_shape=[3,8,8]", "data.patches_per_image=[16,8,8]"}
     absent = object()
-    known = [k for k in small if k not in set_keys and OmegaConf.select(cfg, k, default=absent) is not absent]
-    out = [f"{k}={small[k]}" for k in known]
-    if data and min(data.get("image_shape", [0, 0, 0])[1:]) > 8 and "data.image_shape" not in small:
-        # sampling 32x32 / 64x64 images costs more than the run
+    out = [o for o in SIZES if o not in skip and key(o) not in set_keys]
+    out = [o for o in out if OmegaConf.select(cfg, key(o), default=absent) is not absent]
+    out += [] if "paths.data_dir" in set_keys else [f"paths.data_dir={data_dir}"]
+    if OmegaConf.select(cfg, "model.backbone._target_", default="") == "pixelcnn.nn.GatedPixelCNN":
+        out += [] if "model/backbone" in set_keys else ["model/backbone=small"]
+    side = OmegaConf.select(cfg, "data.image_shape", default=[0, 0, 0])[1:]
+    if data and min(side) > 8 and not crops:
         out = [o for o in out if not o.startswith(("callbacks.sample_grid.", "figures."))]
-        out += ["~callbacks.sample_grid", "figures=none"]
+        if not any(k.startswith(("callbacks.sample_grid", "figures")) for k in set_keys):
+            out += NO_FIGURES
     return out
+
+
+def only_sizes(added: list[str], given: list[str]) -> list[str]:
+    """The overrides of ``added`` that break the rule: neither exactly an entry of ``SIZES`` nor a place of
+    ``PLACES``, or one whose key the line sets itself."""
+    set_keys = {key(o) for o in given}
+    return [o for o in added if (o not in SIZES and key(o) not in PLACES) or key(o) in set_keys]

@@ -1,8 +1,8 @@
 """Every README command the generic runner owns (``tests.helpers.readme.generic_commands``) runs as written, shrunk.
 
-Each runs with the README's exact overrides, placeholders filled with real run folders, then shrinking overrides for
-the keys it does not set (tiny backbone, 2 batches, batch 8, 8x8 crops, few samples; 32x32 / 64x64 files: no sample
-grids), real data sets read from tiny files in their official format, W&B offline. ``train.py`` / ``eval.py`` /
+Each runs with the README's exact overrides, placeholders filled with real run folders, then sizes from the runner's
+one list (``tests.helpers.readme_runner.SIZES``: step and batch limits, a small backbone, tiny data files in each real
+data set's official format, few samples) for the keys it does not set, W&B offline. ``train.py`` / ``eval.py`` /
 ``compare`` run in-process through the same task functions and one-line error handling as their entry points (a
 multirun: each job in turn); the entry point itself runs in a subprocess where it matters (``-m``, a launcher,
 DDP, which starts its other processes by running the command line again).
@@ -32,16 +32,11 @@ from pixelcnn.tasks.train import optimized_value, train
 from tests.helpers import compose_config, run_cli
 from tests.helpers.official_formats import patch_cifar10_checksums, write_cifar10, write_imagenet32
 from tests.helpers.readme import generic_commands
-from tests.helpers.readme_runner import Places, fill, jobs, key, shrink, split
+from tests.helpers.readme_runner import Places, fill, jobs, key, only_sizes, shrink, split
 
 NEEDS_GPU = ("trainer=gpu", "trainer=ddp")
 MULTIRUN = "python train.py -m model.backbone.hidden_channels=32,64 seed=0,1"  # the entry point's -m: a subprocess
 SLURM = "python train.py -m hydra/launcher=slurm"  # the launcher starts first: a subprocess
-EXTRA = {  # per command, after the shrinking ones
-    # val_check_interval=50 needs 50 training batches; the two runs of the fixture trained 1 epoch: resume for 1 more
-    "trainer.val_check_interval=50": ["trainer.limit_train_batches=50"],
-    "ckpt_path=": ["trainer.max_epochs=2"],
-}
 EXPECT = {  # what a command must have written into its run folder, besides metrics.json
     "logger=wandb": "wandb/offline-run-*/run-*.wandb",
     "logger=[csv,tensorboard,wandb]": "wandb/offline-run-*/run-*.wandb",
@@ -98,9 +93,8 @@ def run_in_process(name: str, overrides: list[str], places: Places, output_dir: 
     """Compose as Hydra would, shrink, and run the entry point's task inside its one-line error handling."""
     cfg = compose_config(name, overrides, output_dir)
     small = shrink(cfg, overrides, places.tmp.parent / "data")
-    extra = [o for marker, more in EXTRA.items() if any(marker in w for w in overrides) for o in more]
-    final = [o for o in overrides + small if key(o) not in {key(e) for e in extra}] + extra
-    cfg = compose_config(name, final, output_dir)
+    assert not only_sizes(small, overrides), only_sizes(small, overrides)  # sizes from the one list, nothing else
+    cfg = compose_config(name, overrides + small, output_dir)
     try:
         if name == "train":
             run_job(lambda: optimized_value(cfg, train(cfg)), output_dir)
@@ -124,7 +118,7 @@ def test_readme_command_runs(command: str, places: Places, tmp_path: Path, capsy
         return
     name, words = split(fill(command, places))
     if command.startswith(SLURM):
-        result = run_cli("train.py", "-m", *words)
+        result = run_cli("train.py", "-m", *words, cwd=tmp_path)  # Hydra writes the sweep's multirun.yaml first
         assert result.returncode == 2 and result.stderr.strip().splitlines() == [result.stderr.strip()]
         assert result.stderr.startswith("error: hydra/launcher=slurm needs SLURM (srun / sbatch)")
         return
@@ -138,8 +132,10 @@ def test_readme_command_runs(command: str, places: Places, tmp_path: Path, capsy
         return
     if {"trainer=ddp", "trainer=ddp_cpu"} & set(words):  # DDP starts its other processes by running the command again
         small = shrink(compose_config(name, words, tmp_path / "job"), words, places.tmp.parent / "data")
+        small += [] if any(key(w) == "hydra.run.dir" for w in words) else [f"hydra.run.dir={run_dir}"]
+        assert not only_sizes(small, words), only_sizes(small, words)
         GlobalHydra.instance().clear()
-        result = run_cli(f"{name}.py", *words, *small, f"hydra.run.dir={run_dir}")
+        result = run_cli(f"{name}.py", *words, *small)
         assert result.returncode == 0, result.stderr[-3000:]
         assert (run_dir / "metrics.json").is_file()
         return
