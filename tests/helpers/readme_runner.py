@@ -80,7 +80,6 @@ def shrink(cfg: DictConfig, given: list[str], data_dir: Path) -> list[str]:
         "data.num_workers": 0,
         "callbacks.sample_grid.num_samples": 2,
         "figures.samples.num_samples": 4,
-        "figures.samples.samples_per_class": 1,
         "figures.reconstructions.rows": 2,
         "figures.reconstructions.samples_per_row": 1,
         "paths.data_dir": str(data_dir),

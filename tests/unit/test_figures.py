@@ -1,0 +1,110 @@
+"""Figures a reader reads: one size knob honoured by every model kind, class rows labelled with the data set's class
+names, at least 32 px per image, and one file name per figure (``<name>.png``, logged as ``figures/<name>``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from pixelcnn.data import DigitsDataModule
+from pixelcnn.errors import ConfigValueError
+from pixelcnn.figures import Captions, Reconstructions, SampleGrid, draw_figures, page_layout, save_grid
+from pixelcnn.figures.samples import class_layout, class_names
+from pixelcnn.models import ClassConditionalPixelCNN, MSEAutoEncoder, PixelCNN, PixelCNNAutoEncoder
+from tests.helpers import TINY_BACKBONE
+
+NAMES = {"samples", "portraits", "interpolations", "reconstructions"}  # every figure's name and file stem
+DIGITS = DigitsDataModule(image_shape=[1, 8, 8], num_levels=17, num_classes=10)
+
+
+def tiny(cls: type, **kwargs) -> torch.nn.Module:
+    torch.manual_seed(0)
+    return cls([1, 8, 8], 17, backbone=TINY_BACKBONE, **kwargs).eval()
+
+
+def size(path: Path) -> tuple[int, int]:
+    return Image.open(path).size
+
+
+@pytest.mark.parametrize("kind", ["unconditional", "class-conditional"])
+def test_num_samples_sizes_the_sample_grid_of_every_kind(kind: str, tmp_path: Path) -> None:
+    model = tiny(PixelCNN) if kind == "unconditional" else tiny(ClassConditionalPixelCNN, num_classes=10)
+    sizes = {}
+    for n in (10, 20, 40):
+        (path,) = SampleGrid(num_samples=n).draw(model, DIGITS, tmp_path / str(n), {}).values()
+        sizes[n] = size(path)
+    assert len(set(sizes.values())) == 3, sizes  # the knob changes the picture for this kind
+    if kind == "class-conditional":  # 10 rows (one per digit) of n // 10 samples
+        for n, (width, height) in sizes.items():
+            layout = page_layout(n, n // 10, 8, 8, Captions(rows=DIGITS.class_names))
+            assert (width, height) == (layout.width, layout.height)
+
+
+def test_class_layout_shows_every_class_or_an_even_spread() -> None:
+    assert class_layout(10, 64) == (list(range(10)), 6)
+    assert class_layout(10, 5) == ([0, 4, 9], 1)
+    assert class_layout(1000, 64) == ([0, 143, 285, 428, 571, 714, 856, 999], 8)  # ImageNet: 8 classes of 8
+    assert class_layout(1000, 24, classes=[3, 7]) == ([3, 7], 12)
+    with pytest.raises(ConfigValueError, match="figures.samples.classes=\\[10\\]: must be class ids in 0..9"):
+        class_layout(10, 8, classes=[10])
+    with pytest.raises(ConfigValueError, match="num_samples=0"):
+        SampleGrid(num_samples=0)
+
+
+def test_class_rows_carry_the_data_modules_class_names(tmp_path: Path) -> None:
+    model = tiny(ClassConditionalPixelCNN, num_classes=10)
+    cifar = SimpleNamespace(class_names=["airplane", "automobile", "bird", "cat", "deer"] + ["x"] * 5)
+    assert class_names(10, DIGITS) == [str(d) for d in range(10)]
+    assert class_names(10, cifar)[:2] == ["airplane", "automobile"]
+    assert class_names(10, None) == [f"class {i}" for i in range(10)]  # unknown names: the class ids
+    assert class_names(10, SimpleNamespace(class_names=["a", "b"])) == class_names(10, None)  # wrong count
+
+    pages = {}
+    for name, datamodule in (("digits", DIGITS), ("cifar", cifar), ("ids", None)):
+        (path,) = SampleGrid(num_samples=20, seed=1).draw(model, datamodule, tmp_path / name, {}).values()
+        pages[name] = np.asarray(Image.open(path).convert("RGB"))
+    plain = np.asarray(
+        Image.open(
+            save_grid(
+                model.sample(20, cond=torch.arange(10).repeat_interleave(2), seed=1), 17, tmp_path / "plain.png", nrow=2
+            )
+        ).convert("RGB")
+    )
+    for name, page in pages.items():  # the same samples, right of a margin of names
+        assert page.shape[1] > plain.shape[1] and np.array_equal(page[:, -plain.shape[1] :], plain), name
+        layout = page_layout(20, 2, 8, 8, Captions(rows=class_names(10, {"digits": DIGITS, "cifar": cifar}.get(name))))
+        assert page.shape[:2] == (layout.height, layout.width)
+    left = page_layout(20, 2, 8, 8, Captions(rows=class_names(10, cifar))).left
+    assert not np.array_equal(pages["cifar"][:, :left], np.full_like(pages["cifar"][:, :left], 255))  # text drawn
+
+
+def test_every_image_is_at_least_32_pixels_and_large_grids_grow(tmp_path: Path) -> None:
+    path = save_grid(torch.zeros(256, 1, 8, 8, dtype=torch.long), 17, tmp_path / "big.png", nrow=16)
+    assert size(path) == (16 * (32 + 2) + 2,) * 2  # 546 x 546, not 290 x 290
+    for count, nrow, side in ((1, 1, 4), (64, 8, 8), (10, 5, 28), (4, 2, 32), (4, 2, 64)):
+        layout = page_layout(count, nrow, side, side)
+        assert side * layout.grid.scale >= 32, (count, side)
+    # a column caption wider than 32 px widens every image of the grid
+    wide = page_layout(4, 4, 8, 8, Captions(columns=["a very long caption", "", "", ""]))
+    assert 8 * wide.grid.scale >= Captions(columns=["a very long caption"]).min_cell()
+
+
+def test_each_figure_is_one_png_named_after_its_key(tmp_path: Path) -> None:
+    figures = [SampleGrid(num_samples=4), Reconstructions(rows=2, samples_per_row=1)]
+    models = [
+        tiny(PixelCNN),
+        tiny(ClassConditionalPixelCNN, num_classes=10),
+        tiny(PixelCNNAutoEncoder, latent_dim=2, encoder={"channels": [4]}),
+        MSEAutoEncoder([1, 8, 8], 17, latent_dim=2, encoder={"channels": [4]}, decoder={"channels": [4]}).eval(),
+    ]
+    for index, model in enumerate(models):
+        drawn = draw_figures(figures, model, DIGITS, tmp_path / str(index))
+        assert len(drawn) == 1 and set(drawn) <= NAMES, drawn
+        for name, path in drawn.items():
+            assert path == tmp_path / str(index) / f"{name}.png" and path.is_file()
+            assert min(size(path)) >= 32
