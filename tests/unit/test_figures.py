@@ -108,3 +108,36 @@ def test_each_figure_is_one_png_named_after_its_key(tmp_path: Path) -> None:
         for name, path in drawn.items():
             assert path == tmp_path / str(index) / f"{name}.png" and path.is_file()
             assert min(size(path)) >= 32
+
+
+def test_data_modules_name_their_classes(tmp_path: Path) -> None:
+    from pixelcnn.data import CIFAR10DataModule, FolderDataModule, ImageNetDataModule, MNISTDataModule
+    from pixelcnn.errors import DataNotFoundError, DataValidationError
+
+    assert DIGITS.class_names == [str(d) for d in range(10)]
+    mnist = MNISTDataModule(data_dir=str(tmp_path), image_shape=[1, 28, 28], num_levels=256, num_classes=10)
+    assert mnist.class_names == DIGITS.class_names
+    cifar = CIFAR10DataModule(data_dir=str(tmp_path), image_shape=[3, 32, 32], num_levels=256, num_classes=10)
+    assert cifar.class_names[:3] == ["airplane", "automobile", "bird"] and cifar.class_names[-1] == "truck"
+
+    def imagenet(**kwargs) -> ImageNetDataModule:
+        return ImageNetDataModule(str(tmp_path), 32, image_shape=[3, 32, 32], num_levels=256, num_classes=3, **kwargs)
+
+    assert imagenet().class_names == ["class 0", "class 1", "class 2"]  # the npz files carry no names
+    (tmp_path / "names.txt").write_text("kit fox\nEnglish setter\n\nSiberian husky\n")
+    assert imagenet(class_names_file=str(tmp_path / "names.txt")).class_names[1] == "English setter"
+    (tmp_path / "two.txt").write_text("kit fox\nEnglish setter\n")
+    with pytest.raises(DataValidationError, match="names 2 classes but data.num_classes is 3"):
+        imagenet(class_names_file=str(tmp_path / "two.txt"))
+    with pytest.raises(DataNotFoundError, match="data.class_names_file=.*missing.txt: no such file"):
+        imagenet(class_names_file=str(tmp_path / "missing.txt"))
+
+    for name in ("cat", "dog"):  # a folder of class folders: the folders' names, once set up
+        (tmp_path / "pets" / name).mkdir(parents=True)
+        for i in range(3):
+            Image.fromarray(np.full((8, 8, 3), 40 * i, np.uint8)).save(tmp_path / "pets" / name / f"{i}.png")
+    folder = FolderDataModule(
+        str(tmp_path / "pets"), str(tmp_path / "cache"), image_shape=[3, 8, 8], num_levels=4, num_classes=2
+    )
+    folder.setup()
+    assert folder.class_names == ["cat", "dog"]
