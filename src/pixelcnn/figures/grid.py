@@ -13,9 +13,8 @@ from torchvision.utils import make_grid
 
 from pixelcnn.figures.captions import Captions, caption
 
-MIN_SIDE = 256  # pixels on the short side of a saved grid
+MIN_SIDE = 256  # pixels on the long side of a saved grid
 MIN_PIXELS = 32  # pixels on the short side of every image of a saved grid
-MAX_SIDE = 4096  # ... unless that would make the long side longer than this
 GAP = 2  # pixels between the images of a saved grid
 
 
@@ -32,14 +31,14 @@ def grid_geometry(
     rows: int, cols: int, height: int, width: int, min_side: int = MIN_SIDE, min_pixels: int = MIN_PIXELS
 ) -> GridGeometry:
     """The smallest integer scale that makes every image of ``height`` x ``width`` at least ``min_pixels`` pixels on
-    its short side, and then the grid's short side at least ``min_side`` pixels (while its long side stays within
-    ``MAX_SIDE``). A large grid is never shrunk below ``min_pixels`` per image: it grows instead."""
+    its short side, and the grid's long side at least ``min_side`` pixels. A large grid is never shrunk below
+    ``min_pixels`` per image: it grows instead (a 16 x 16 grid of 8 x 8 digits is 546 x 546)."""
 
     def size(scale: int) -> tuple[int, int]:
         return cols * (width * scale + GAP) + GAP, rows * (height * scale + GAP) + GAP
 
     scale = max(1, math.ceil(min_pixels / min(height, width)))
-    while min(size(scale)) < min_side and max(size(scale + 1)) <= MAX_SIDE:
+    while max(size(scale)) < min_side:
         scale += 1
     return GridGeometry(scale, GAP, *size(scale))
 
@@ -97,7 +96,7 @@ def save_grid(
     captions: Captions | None = None,
 ) -> Path:
     """Save levels (N,C,H,W) as a PNG grid of ``nrow`` images per row with ``captions`` around it (``page_layout``:
-    at least ``MIN_PIXELS`` per image, ``min_side`` on the grid's short side); returns the path."""
+    at least ``MIN_PIXELS`` per image, ``min_side`` on the grid's long side); returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     captions = captions or Captions()
