@@ -18,8 +18,8 @@ def page_size(rows: int, cols: int, side: int, captions: Captions) -> tuple[int,
 
 
 def grid_shape(path) -> tuple[int, int]:
-    """(rows, columns) of images in a saved figure, counted from its grey gaps: the grid lies at the bottom of the
-    page, framed by 2 px of grey (128) that no caption uses."""
+    """(rows, columns) of images in a saved figure, from the grey gaps around its first image (not all grey): the
+    grid lies at the bottom of the page, framed by 2 px of grey (128) that no caption uses."""
     import numpy as np
     from PIL import Image
 
@@ -29,7 +29,8 @@ def grid_shape(path) -> tuple[int, int]:
     y0 = len(grey) - int(np.argmin(grey[::-1, x0])) if not grey[:, x0].all() else 0  # up the left border
     grid = grey[y0:, x0:x1]
 
-    def runs(full: np.ndarray) -> int:
-        return int(np.sum(full[1:] & ~full[:-1]) + full[0])
+    def count(full: np.ndarray) -> int:  # the pitch from the first image's gaps (a grey image elsewhere is fine)
+        starts = np.flatnonzero(full[1:] & ~full[:-1]) + 1
+        return (len(full) - 2) // int(starts[0])
 
-    return runs(grid.all(1)) - 1, runs(grid.all(0)) - 1
+    return count(grid.all(1)), count(grid.all(0))

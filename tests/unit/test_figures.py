@@ -17,6 +17,7 @@ from pixelcnn.figures import Captions, Reconstructions, SampleGrid, draw_figures
 from pixelcnn.figures.samples import class_layout, class_names
 from pixelcnn.models import ClassConditionalPixelCNN, MSEAutoEncoder, PixelCNN, PixelCNNAutoEncoder
 from tests.helpers import TINY_BACKBONE
+from tests.helpers.images import grid_shape
 
 NAMES = {"samples", "portraits", "interpolations", "reconstructions"}  # every figure's name and file stem
 DIGITS = DigitsDataModule(image_shape=[1, 8, 8], num_levels=17, num_classes=10)
@@ -43,6 +44,18 @@ def test_num_samples_sizes_the_sample_grid_of_every_kind(kind: str, tmp_path: Pa
         for n, (width, height) in sizes.items():
             layout = page_layout(n, n // 10, 8, 8, Captions(rows=DIGITS.class_names))
             assert (width, height) == (layout.width, layout.height)
+
+
+@pytest.mark.parametrize("kind", ["pixelcnn", "mse"])
+def test_rows_sizes_the_reconstructions_of_both_auto_encoders(kind: str, tmp_path: Path) -> None:
+    model = (
+        tiny(PixelCNNAutoEncoder, latent_dim=2, encoder={"channels": [4]})
+        if kind == "pixelcnn"
+        else MSEAutoEncoder([1, 8, 8], 17, latent_dim=2, encoder={"channels": [4]}, decoder={"channels": [4]}).eval()
+    )
+    for rows in (2, 3):
+        (path,) = Reconstructions(rows=rows, samples_per_row=2).draw(model, DIGITS, tmp_path / str(rows), {}).values()
+        assert grid_shape(path) == (rows, 3 if kind == "pixelcnn" else 2)  # source | 2 samples, or source | MSE
 
 
 def test_class_layout_shows_every_class_or_an_even_spread() -> None:
