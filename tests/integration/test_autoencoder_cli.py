@@ -45,7 +45,7 @@ def best(run: Path) -> str:
     return json.loads((run / "metrics.json").read_text())["best_ckpt"]
 
 
-def test_eval_reports_both_bpds_and_writes_figure_6(runs: dict[str, Path], tmp_path: Path) -> None:
+def test_eval_reports_both_bpds_and_writes_figure6(runs: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "eval"
     result = run_cli(
         "eval.py",
@@ -70,7 +70,7 @@ def test_eval_reports_both_bpds_and_writes_figure_6(runs: dict[str, Path], tmp_p
     assert "test/bpd" in result.stdout and "compare/test/bpd" in result.stdout
 
 
-def test_figure_6_without_mse_column_and_mse_eval(runs: dict[str, Path], tmp_path: Path) -> None:
+def test_figure6_without_mse_column_and_mse_eval(runs: dict[str, Path], tmp_path: Path) -> None:
     model = load_model(best(runs["ae"]))
     assert isinstance(model, PixelCNNAutoEncoder) and model.latent_dim == 4
     digits = DigitsDataModule(image_shape=[1, 8, 8], num_levels=17, num_classes=10, val_size=200, test_size=297)
