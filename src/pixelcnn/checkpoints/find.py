@@ -25,7 +25,9 @@ def newest_checkpoint(root: str | Path = "outputs/train") -> Path:
     return max(found, key=lambda path: (path.stat().st_mtime_ns, str(path)))
 
 
-def choose_checkpoint(given: str | Path | None, root: str | Path = "outputs/train", source: str = "given") -> Path:
+def choose_checkpoint(
+    given: str | Path | None, root: str | Path = "outputs/train", source: str = "PIXELCNN_CKPT"
+) -> Path:
     """``given`` when set (``source`` says where it came from, e.g. "PIXELCNN_CKPT"), else ``newest_checkpoint``;
     prints which one is used and why."""
     if given:
