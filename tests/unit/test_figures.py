@@ -62,6 +62,9 @@ def test_class_layout_shows_every_class_or_an_even_spread() -> None:
     assert class_layout(10, 64) == (list(range(10)), 6)
     assert class_layout(10, 5) == ([0, 4, 9], 1)
     assert class_layout(1000, 64) == ([0, 143, 285, 428, 571, 714, 856, 999], 8)  # ImageNet: 8 classes of 8
+    shown, per_class = class_layout(1000, 1000)  # never 1000 rows of one image: 32 classes of 31
+    assert len(shown) == 32 and per_class == 31 and shown[0] == 0 and shown[-1] == 999
+    assert class_layout(100, 100) == (list(range(0, 100, 11)), 10)  # 100 classes: 10 spread rows of 10
     assert class_layout(1000, 24, classes=[3, 7]) == ([3, 7], 12)
     with pytest.raises(ConfigValueError, match="figures.samples.classes=\\[10\\]: must be class ids in 0..9"):
         class_layout(10, 8, classes=[10])

@@ -16,6 +16,8 @@ from pixelcnn.figures.captions import Captions
 from pixelcnn.figures.grid import save_grid
 from pixelcnn.models import PixelCNNModule
 
+MAX_ROWS = 32  # class rows in one grid unless listed: beyond that a grid is too tall to read (ImageNet has 1000)
+
 
 def class_names(num_classes: int, datamodule: Any = None) -> list[str]:
     """The data module's ``class_names`` when it has one per class, else "class 0", "class 1", ..."""
@@ -27,16 +29,17 @@ def class_names(num_classes: int, datamodule: Any = None) -> list[str]:
 
 def class_layout(num_classes: int, num_samples: int, classes: Sequence[int] | None = None) -> tuple[list[int], int]:
     """(the classes shown, one row each; samples per row) for at most ``num_samples`` images: the listed
-    ``classes``, or every class when there are at most ``num_samples``, else ceil(sqrt(num_samples)) classes spread
-    evenly over all of them (ImageNet: 64 samples are 8 classes of 8)."""
+    ``classes``, or every class when there are at most ``num_samples`` and ``MAX_ROWS`` of them, else
+    ceil(sqrt(num_samples)) classes (at most ``MAX_ROWS``) spread evenly over all of them (ImageNet: 64 samples are
+    8 classes of 8)."""
     if classes is not None:
         shown = [int(c) for c in classes]
         if not shown or any(not 0 <= c < num_classes for c in shown):
             raise ConfigValueError(f"figures.samples.classes={shown}: must be class ids in 0..{num_classes - 1}")
-    elif num_samples >= num_classes:
+    elif num_classes <= min(num_samples, MAX_ROWS):
         shown = list(range(num_classes))
     else:
-        count = math.ceil(math.sqrt(num_samples))
+        count = min(num_classes, MAX_ROWS, math.ceil(math.sqrt(num_samples)))
         shown = [round(i * (num_classes - 1) / max(1, count - 1)) for i in range(count)]
     return shown, max(1, num_samples // len(shown))
 
