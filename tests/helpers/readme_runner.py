@@ -88,7 +88,6 @@ SIZES: tuple[str, ...] = (
     # figure and sample counts; none at all for 32x32 / 64x64 images, whose sampling costs more than the run
     "callbacks.sample_grid.num_samples=2",
     "figures.samples.num_samples=4",
-    "figures.samples.samples_per_class=1",
     "figures.reconstructions.rows=2",
     "figures.reconstructions.samples_per_row=1",
     "~callbacks.sample_grid",

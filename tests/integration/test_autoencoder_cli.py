@@ -13,13 +13,13 @@ from PIL import Image
 from pixelcnn import load_model
 from pixelcnn.data import DigitsDataModule
 from pixelcnn.errors import CheckpointError
-from pixelcnn.figures import Reconstructions, draw_figures
+from pixelcnn.figures import Captions, Reconstructions, draw_figures
 from pixelcnn.figures.reconstructions import mse_baseline
 from pixelcnn.models import PixelCNNAutoEncoder
 from pixelcnn.tasks.evaluate import evaluate
 from pixelcnn.tasks.train import train
 from tests.helpers import FAST_TRAIN, compose_config, run_cli
-from tests.helpers.images import grid_size
+from tests.helpers.images import grid_shape, grid_size, page_size
 
 SMALL_AE = ["model.latent_dim=4", "model.encoder.channels=[8,16]"]
 
@@ -63,10 +63,10 @@ def test_eval_reports_both_bpds_and_writes_figure6(runs: dict[str, Path], tmp_pa
     assert metrics["test/bpd"] == pytest.approx(trained["test/bpd"], abs=1e-6)
     gated = json.loads((runs["gated"] / "metrics.json").read_text())
     assert metrics["compare/test/bpd"] == pytest.approx(gated["test/bpd"], abs=1e-6)
-    figure = Path(metrics["figures/figure6"])
-    assert figure == out / "figure6.png"
-    # 3 rows of original | MSE reconstruction | 2 samples of 8x8 images
-    assert Image.open(figure).size == grid_size(3, 4, 8)
+    figure = Path(metrics["figures/reconstructions"])
+    assert figure == out / "reconstructions.png"
+    # 3 rows of source | MSE reconstruction | 2 samples of 8x8 images, captioned
+    assert grid_shape(figure) == (3, 4) and Image.open(figure).height > grid_size(3, 4, 8)[1]  # captions on top
     assert "test/bpd" in result.stdout and "compare/test/bpd" in result.stdout
 
 
@@ -75,8 +75,9 @@ def test_figure6_without_mse_column_and_mse_eval(runs: dict[str, Path], tmp_path
     assert isinstance(model, PixelCNNAutoEncoder) and model.latent_dim == 4
     digits = DigitsDataModule(image_shape=[1, 8, 8], num_levels=17, num_classes=10, val_size=200, test_size=297)
     figures = draw_figures([Reconstructions(rows=2, samples_per_row=3)], model, digits, tmp_path, {"progress": False})
-    assert set(figures) == {"figure6"}
-    assert Image.open(figures["figure6"]).size == grid_size(2, 4, 8)  # original | 3 samples
+    assert set(figures) == {"reconstructions"}
+    captions = Captions(columns=["source", "1", "2", "3"], title="PixelCNN samples given the source's code h, m=4")
+    assert Image.open(figures["reconstructions"]).size == page_size(2, 4, 8, captions)  # source | 3 samples
     with pytest.raises(CheckpointError, match="holds a PixelCNN; pass an mse_autoencoder run"):
         mse_baseline(best(runs["gated"]), model)
 

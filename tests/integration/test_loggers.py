@@ -139,7 +139,7 @@ def test_eval_sends_metrics_and_every_figure_to_the_loggers(logged_run: Path, tm
             "eval.py",
             f"ckpt_path={metrics['best_ckpt']}",
             ALL_LOGGERS,
-            "figures.samples.samples_per_class=2",
+            "figures.samples.num_samples=20",
             "print_config=false",
             f"hydra.run.dir={tmp_path}",
         )

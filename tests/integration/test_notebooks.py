@@ -9,6 +9,7 @@ import pytest
 import torch
 from hydra.core.global_hydra import GlobalHydra
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 from pixelcnn.tasks.train import train
 from tests.helpers import FAST_TRAIN, REPO, compose_config
@@ -80,4 +81,19 @@ def test_notebook_runs_top_to_bottom(
     if path.name == "01_quick_start.ipynb":
         assert "sampling: 100%" in text and "images/s" in text  # the bar itself was drawn
     if path.name == "03_conditioning.ipynb":  # the figures of the class-conditional model and the auto-encoder
-        assert "samples " in text and "figure6 " in text
+        assert "samples " in text and "reconstructions " in text
+
+
+@pytest.mark.slow
+def test_conditioning_notebook_refuses_a_model_without_classes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    unconditional = train_tiny(tmp_path / "run", "model=gated")
+    monkeypatch.setenv("PIXELCNN_CKPT", str(unconditional))
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    notebook = nbformat.read(REPO / "notebooks" / "03_conditioning.ipynb", as_version=4)
+    client = NotebookClient(
+        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
+    with pytest.raises(CellExecutionError, match="holds a PixelCNN, not a class-conditional model; set PIXELCNN_CKPT"):
+        client.execute()
+    printed = "".join(o.get("text", "") for o in notebook.cells[1].outputs)
+    assert f"checkpoint: {unconditional} (from PIXELCNN_CKPT)" in printed

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 import torch
 from hydra.core.global_hydra import GlobalHydra
-from PIL import Image
 
 from pixelcnn import load_model
 from pixelcnn.embeddings import TripletEmbedder
@@ -19,7 +18,7 @@ from pixelcnn.tasks.evaluate import evaluate
 from pixelcnn.tasks.export import export
 from pixelcnn.tasks.train import train
 from tests.helpers import compose_config, run_cli
-from tests.helpers.images import grid_size
+from tests.helpers.images import grid_shape
 
 QUIET = ["~callbacks.rich_progress_bar", "~callbacks.rich_model_summary", "print_config=false"]
 SMALL_TEXTURES = ["data.image_shape=[3,8,8]", "data.patches_per_image=[16,8,8]", "data.batch_size=32"]
@@ -107,7 +106,7 @@ def test_conditional_pixelcnn_trains_on_the_pairs_and_reloads(runs: dict, run: s
     first = model.sample(2, cond=h, seed=1)
     assert torch.equal(first, model.sample(2, cond=h, seed=1))
     assert list((Path(metrics["output_dir"]) / "samples").glob("epoch_*.png"))  # grid drawn from val embeddings
-    assert Path(metrics["figures/embedding_samples"]).is_file() and Path(metrics["figures/interpolations"]).is_file()
+    assert Path(metrics["figures/portraits"]).is_file() and Path(metrics["figures/interpolations"]).is_file()
     with pytest.raises(InputError, match="the embedding dimension must be 8"):
         model.sample(2, cond=torch.zeros(2, 7))
 
@@ -119,11 +118,12 @@ def test_eval_writes_figure_4_and_5(runs: dict, tmp_path: Path) -> None:
     metrics = evaluate(compose_config("eval", overrides, tmp_path))
     GlobalHydra.instance().clear()
     assert metrics["test/bpd"] == pytest.approx(runs["pixelcnn"]["test/bpd"], abs=1e-5)
-    assert Path(metrics["figures/embedding_samples"]) == tmp_path / "embedding_samples.png"
-    assert (tmp_path / "embedding_samples.png").is_file() and (tmp_path / "interpolations.png").is_file()
+    assert Path(metrics["figures/portraits"]) == tmp_path / "portraits.png"
+    assert (tmp_path / "portraits.png").is_file() and (tmp_path / "interpolations.png").is_file()
     # the figures.portraits overrides reached the figure: 2 rows of image | 2 samples, 2 rows of 3 steps (8x8)
-    assert Image.open(tmp_path / "embedding_samples.png").size == grid_size(2, 3, 8)
-    assert Image.open(tmp_path / "interpolations.png").size == grid_size(2, 3, 8)
+    # between the two source images
+    assert grid_shape(tmp_path / "portraits.png") == (2, 3)
+    assert grid_shape(tmp_path / "interpolations.png") == (2, 5)
     assert json.loads((tmp_path / "metrics.json").read_text())["figures/interpolations"].endswith("interpolations.png")
 
 

@@ -13,7 +13,7 @@ from PIL import Image
 
 from pixelcnn.data import EmbeddingPairsDataModule
 from pixelcnn.errors import DataNotFoundError, DataValidationError, InputError
-from pixelcnn.figures import Portraits, grid_geometry, interpolation_strips
+from pixelcnn.figures import Captions, Portraits, interpolation_strips, page_layout
 from pixelcnn.models import EmbeddingConditionalPixelCNN, SpatialConditionalPixelCNN
 from pixelcnn.tasks.errors import user_message
 from tests.helpers import TINY_BACKBONE, compose_config
@@ -149,20 +149,41 @@ def test_portraits_show_the_held_out_image_then_its_samples(cls, tmp_path: Path)
     )
     assert portraits.applies_to(model)
     figures = portraits.draw(model, datamodule, tmp_path / "figs", {})
-    assert set(figures) == {"embedding_samples", "interpolations"}
-    # 2 rows of image | 3 samples, and 2 rows of 5 steps, of 4x4 images (upscaled, 2 px apart)
-    figure4 = grid_geometry(2, 1 + 3, 4, 4)
-    assert Image.open(figures["embedding_samples"]).size == (figure4.width, figure4.height)
-    figure5 = grid_geometry(2, 5, 4, 4)
+    assert set(figures) == {"portraits", "interpolations"}
+    assert {name: path.name for name, path in figures.items()} == {
+        "portraits": "portraits.png",
+        "interpolations": "interpolations.png",
+    }
+    # 2 rows (identities 4 and 5: test items 0 and 1) of image | 3 samples, captioned like the paper's Figure 4
+    captions4 = Captions(
+        rows=["identity 4", "identity 5"],
+        columns=["source", "1", "2", "3"],
+        title="source image, then samples from its embedding h",
+    )
+    figure4 = page_layout(2 * 4, 4, 4, 4, captions4)
+    assert Image.open(figures["portraits"]).size == (figure4.width, figure4.height)
+    # 2 rows (seeds 3, 4) of source a | 5 steps | source b, the weight of h_b above each step
+    captions5 = Captions(
+        rows=["seed 3", "seed 4"],
+        columns=["source", "0.00", "0.25", "0.50", "0.75", "1.00", "source"],
+        title="identity 4 -> identity 5: samples of (1 - w) h_a + w h_b, one noise per row",
+    )
+    figure5 = page_layout(2 * 7, 7, 4, 4, captions5)
     assert Image.open(figures["interpolations"]).size == (figure5.width, figure5.height)
-    # the first image of each row is the held-out image itself (identities 4 and 5: test items 0 and 1)
-    grid = torch.from_numpy(np.asarray(Image.open(figures["embedding_samples"]).convert("L")))
-    scale, gap = figure4.scale, figure4.gap
+    assert figure4.grid.scale * 4 >= 32 and figure5.grid.scale * 4 >= 32
+    # the first image of each row is the held-out image itself; interpolation rows start and end at the sources
     test_images = datamodule.datasets["test"]
-    for row in range(2):
-        top = gap + row * (4 * scale + gap)
-        shown = grid[top : top + 4 * scale : scale, gap : gap + 4 * scale : scale].float() / 255 * 2  # levels 0..2
-        assert torch.equal(shown.round().long(), test_images[row][0][0])
+    for path, layout, last in ((figures["portraits"], figure4, None), (figures["interpolations"], figure5, 6)):
+        page = torch.from_numpy(np.asarray(Image.open(path).convert("L")))
+        scale, gap = layout.grid.scale, layout.grid.gap
+        for row in range(2):
+            for col, item in ((0, row if last is None else 0), (last, 1)):
+                if col is None:
+                    continue
+                top = layout.top + gap + row * (4 * scale + gap)
+                left = layout.left + gap + col * (4 * scale + gap)
+                shown = page[top : top + 4 * scale : scale, left : left + 4 * scale : scale].float() / 255 * 2
+                assert torch.equal(shown.round().long(), test_images[item][0][0])
 
 
 def test_portraits_without_a_pairs_file_ask_for_data_path(tmp_path: Path) -> None:

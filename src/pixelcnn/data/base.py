@@ -14,6 +14,7 @@ from pixelcnn.data.validation import check_images
 from pixelcnn.errors import ConfigValueError
 
 SPLITS = ("train", "val", "test")
+DIGITS = [str(digit) for digit in range(10)]  # the class names of the digit data sets
 
 
 class ImageDataModule(pl.LightningDataModule):
@@ -47,6 +48,12 @@ class ImageDataModule(pl.LightningDataModule):
         self.num_workers = num_workers
         self.seed = seed
         self.datasets: dict[str, ImageArrayDataset] = {}
+
+    @property
+    def class_names(self) -> list[str] | None:
+        """One name per class id, for labelled figures; "class 0", "class 1", ... unless a subclass knows better,
+        None for unlabelled data."""
+        return None if self.num_classes is None else [f"class {i}" for i in range(self.num_classes)]
 
     def load_splits(self) -> dict[str, ImageArrayDataset]:
         raise NotImplementedError

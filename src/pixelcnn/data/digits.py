@@ -7,13 +7,14 @@ from typing import Any
 import numpy as np
 
 from pixelcnn.data.arrays import ImageArrayDataset
-from pixelcnn.data.base import ImageDataModule
+from pixelcnn.data.base import DIGITS, ImageDataModule
 
 
 class DigitsDataModule(ImageDataModule):
     """Seeded split of ``sklearn.datasets.load_digits`` into train / val / test."""
 
     name = "digits"
+    class_names = DIGITS
 
     def __init__(self, val_size: int = 200, test_size: int = 297, **kwargs: Any) -> None:
         super().__init__(**kwargs)

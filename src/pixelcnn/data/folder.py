@@ -67,6 +67,11 @@ class FolderDataModule(ImageDataModule):
                 f"[1|3, S, S] = [data.channels, data.image_size, data.image_size], got {list(self.image_shape)}"
             )
         self.skipped = 0
+        self.class_folders: list[str] = []  # the sub-folder names, once set up: the class names
+
+    @property
+    def class_names(self) -> list[str] | None:
+        return self.class_folders or super().class_names
 
     def check_available(self) -> None:
         if not self.path.is_dir():
@@ -81,6 +86,7 @@ class FolderDataModule(ImageDataModule):
                 f"{self.path} has {len(classes)} class folders ({', '.join(classes)}) but data.num_classes is "
                 f"{self.num_classes}"
             )
+        self.class_folders = classes
         images, kept = self.cached(files)
         labels_array = None if labels is None else np.asarray(labels, dtype=np.int64)[kept]
         n = len(images)

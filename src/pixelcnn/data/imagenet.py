@@ -29,7 +29,11 @@ class ImageNetDataModule(ImageDataModule):
     paper); val is a seeded hold-out of train.
     """
 
-    def __init__(self, data_dir: str, resolution: int, val_size: int = 10000, **kwargs: Any) -> None:
+    def __init__(
+        self, data_dir: str, resolution: int, val_size: int = 10000, class_names_file: str | None = None, **kwargs: Any
+    ) -> None:
+        """``class_names_file``: a text file of one class name per line, line i naming class id i (npz label
+        i + 1); the npz files carry no names, so figures say "class i" without it."""
         super().__init__(**kwargs)
         self.resolution = int(resolution)
         self.folder = Path(data_dir) / f"imagenet{self.resolution}"
@@ -40,6 +44,11 @@ class ImageNetDataModule(ImageDataModule):
                 f"{self.name} images are (3, {self.resolution}, {self.resolution}) but data.image_shape is "
                 f"{list(self.image_shape)}"
             )
+        self.names = None if class_names_file is None else read_names(Path(class_names_file), self.num_classes)
+
+    @property
+    def class_names(self) -> list[str] | None:
+        return self.names or super().class_names
 
     def source_files(self) -> dict[str, list[Path]]:
         files = {
@@ -116,6 +125,19 @@ class ImageNetDataModule(ImageDataModule):
         train_images, train_labels = self.read("train", files["train"])
         train, val = self.split_off(train_images, train_labels, self.val_size)
         return {"train": train, "val": val, "test": ImageArrayDataset(*self.read("test", files["test"]))}
+
+
+def read_names(path: Path, num_classes: int | None) -> list[str]:
+    """The non-empty lines of ``path``, one per class; a one-line error when the file or the count is wrong."""
+    if not path.is_file():
+        raise DataNotFoundError(f"data.class_names_file={path}: no such file; pass a text file of one name per line")
+    names = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if num_classes is not None and len(names) != num_classes:
+        raise DataValidationError(
+            f"data.class_names_file={path} names {len(names)} classes but data.num_classes is {num_classes}; "
+            "write one name per line, line i for class id i"
+        )
+    return names
 
 
 def source_fingerprint(paths: list[Path]) -> list[list[Any]]:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from pixelcnn.data.arrays import ImageArrayDataset
-from pixelcnn.data.base import ImageDataModule
+from pixelcnn.data.base import DIGITS, ImageDataModule
 from pixelcnn.errors import DataNotFoundError, DataValidationError
 
 
@@ -70,6 +70,7 @@ class MNISTDataModule(TorchvisionDataModule):
     """MNIST 28x28: 256 levels, or 2 with ``binarize=true`` (pixel >= 128 -> 1)."""
 
     name = dataset_name = "MNIST"
+    class_names = DIGITS
     files_hint = "expected MNIST/raw/train-images-idx3-ubyte etc."
 
     def __init__(self, binarize: bool = False, **kwargs: Any) -> None:
@@ -95,6 +96,7 @@ class CIFAR10DataModule(TorchvisionDataModule):
     """CIFAR-10 32x32 RGB, 256 levels, 10 classes."""
 
     name = dataset_name = "CIFAR-10"
+    class_names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
     files_hint = "expected cifar-10-batches-py/data_batch_1..5 and test_batch"
 
     def open(self, train: bool) -> Any:

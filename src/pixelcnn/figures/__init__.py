@@ -1,14 +1,18 @@
 """Pictures: PNG grids, the per-validation preview, sample grids and class rows, portraits (Figures 4 and 5) and
-reconstructions (Figure 6). Chosen by the ``figures`` config group; drawn by eval.py and after training."""
+reconstructions (Figure 6), captioned. Chosen by the ``figures`` config group; drawn by eval.py and after training.
+Each figure is one PNG named ``<name>.png``, logged as ``figures/<name>``: samples, portraits, interpolations,
+reconstructions."""
 
 from pixelcnn.figures.base import Figure, draw_figures
-from pixelcnn.figures.grid import grid_geometry, image_grid, save_grid
+from pixelcnn.figures.captions import Captions
+from pixelcnn.figures.grid import grid_geometry, image_grid, page_layout, save_grid
 from pixelcnn.figures.portraits import Portraits, interpolation_strips
 from pixelcnn.figures.previews import preview
 from pixelcnn.figures.reconstructions import Reconstructions
 from pixelcnn.figures.samples import SampleGrid
 
 __all__ = [
+    "Captions",
     "Figure",
     "Portraits",
     "Reconstructions",
@@ -17,6 +21,7 @@ __all__ = [
     "grid_geometry",
     "image_grid",
     "interpolation_strips",
+    "page_layout",
     "preview",
     "save_grid",
 ]

@@ -1,6 +1,6 @@
 """The portrait figures of section 3.3, for models conditioned on an embedding h (``gated_embed``,
 ``gated_spatial``): Figure 4, new samples of held-out images' embeddings; Figure 5, interpolations h_a -> h_b with
-one fixed noise per row."""
+one fixed noise per row. Both captioned: identities, source images, interpolation weights, seeds."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 import torch
 
 from pixelcnn.figures.base import Figure, SamplingOptions
+from pixelcnn.figures.captions import Captions
 from pixelcnn.figures.grid import save_grid
 from pixelcnn.models import EmbeddingConditionalPixelCNN
 from pixelcnn.sampling import draw_uniforms
@@ -46,9 +47,11 @@ def interpolation_strips(
 
 
 class Portraits(Figure):
-    """``embedding_samples.png`` (Figure 4): per row one held-out image, then ``samples_per_embedding`` samples of its
-    embedding; ``interpolations.png`` (Figure 5): ``interpolation_seeds`` rows of ``interpolation_steps`` samples
-    along h_a -> h_b. Images and their h come from the data module's ``split`` (default test: unseen identities)."""
+    """``portraits.png`` (Figure 4): per row (labelled with its identity) one held-out image, then
+    ``samples_per_embedding`` samples of its embedding; ``interpolations.png`` (Figure 5): ``interpolation_seeds``
+    rows (labelled with their seed) of source a | ``interpolation_steps`` samples along h_a -> h_b (columns: the
+    weight of h_b) | source b. Images and h come from the data module's ``split`` (default test: unseen identities).
+    """
 
     def __init__(
         self,
@@ -75,11 +78,33 @@ class Portraits(Figure):
         images = torch.stack([dataset[i][0] for i in chosen]).to(model.device)
         h = torch.stack([dataset[i][1] for i in chosen]).to(model.device, torch.float32)
 
+        identities = [f"identity {int(labels[i])}" for i in chosen]
+
         cond = h[: self.rows].repeat_interleave(self.per_row, dim=0)
         samples = model.sample(len(cond), cond=cond, seed=self.seed, **sampling)
         grid = torch.cat([images[: self.rows, None], samples.view(self.rows, self.per_row, *model.image_shape)], 1)
-        figure4 = save_grid(grid.flatten(0, 1), model.num_levels, folder / "embedding_samples.png", 1 + self.per_row)
+        captions = Captions(
+            rows=identities[: self.rows],
+            columns=["source", *(str(k + 1) for k in range(self.per_row))],
+            title="source image, then samples from its embedding h",
+        )
+        figure4 = save_grid(
+            grid.flatten(0, 1), model.num_levels, folder / "portraits.png", 1 + self.per_row, captions=captions
+        )
+
         seeds = [self.seed + k for k in range(self.num_seeds)]
-        strips = interpolation_strips(model, h[0], h[1], self.steps, seeds, sampling)
-        figure5 = save_grid(strips, model.num_levels, folder / "interpolations.png", self.steps)
-        return {"embedding_samples": figure4, "interpolations": figure5}
+        strips = interpolation_strips(model, h[0], h[1], self.steps, seeds, sampling).view(
+            len(seeds), self.steps, *model.image_shape
+        )
+        ends = images[:2, None].cpu().expand(2, len(seeds), *model.image_shape)
+        rows = torch.cat([ends[0][:, None], strips.cpu(), ends[1][:, None]], dim=1)  # (seeds, steps + 2, C, H, W)
+        weights = [f"{a:.2f}" for a in torch.linspace(0.0, 1.0, self.steps).tolist()]
+        captions = Captions(
+            rows=[f"seed {s}" for s in seeds],
+            columns=["source", *weights, "source"],
+            title=f"{identities[0]} -> {identities[1]}: samples of (1 - w) h_a + w h_b, one noise per row",
+        )
+        figure5 = save_grid(
+            rows.flatten(0, 1), model.num_levels, folder / "interpolations.png", self.steps + 2, captions=captions
+        )
+        return {"portraits": figure4, "interpolations": figure5}

@@ -1,5 +1,5 @@
-"""Figure 6 of the paper: per row, an original | its MSE reconstruction | PixelCNN samples given its code h; and the
-MSE baseline's own original | reconstruction rows."""
+"""Figure 6 of the paper: per row, a source image | its MSE reconstruction | PixelCNN samples given its code h; and
+the MSE baseline's own source | reconstruction rows. Columns captioned, the code size m in the title."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import torch
 from pixelcnn.api import load_model
 from pixelcnn.errors import CheckpointError
 from pixelcnn.figures.base import Figure, SamplingOptions
+from pixelcnn.figures.captions import Captions
 from pixelcnn.figures.grid import save_grid
 from pixelcnn.models import MSEAutoEncoder, PixelCNNAutoEncoder
 
@@ -25,11 +26,13 @@ def reference_images(datamodule: Any, n: int, split: str = "test") -> torch.Tens
     return torch.stack([dataset[int(i)][0] for i in indices])
 
 
-def save_reconstruction_rows(columns: Sequence[torch.Tensor], num_levels: int, path: str | Path) -> Path:
+def save_reconstruction_rows(
+    columns: Sequence[torch.Tensor], num_levels: int, path: str | Path, captions: Captions | None = None
+) -> Path:
     """One row per image: ``columns`` are (N, k_i, C, H, W) or (N, C, H, W) level tensors, laid side by side."""
     blocks = [c.unsqueeze(1) if c.dim() == 4 else c for c in columns]
     rows = torch.cat([b.cpu() for b in blocks], dim=1)
-    return save_grid(rows.flatten(0, 1), num_levels, path, nrow=rows.shape[1])
+    return save_grid(rows.flatten(0, 1), num_levels, path, nrow=rows.shape[1], captions=captions)
 
 
 def decodings(model: PixelCNNAutoEncoder, originals: torch.Tensor, per_row: int, seed: int, **sampling: Any):
@@ -54,9 +57,8 @@ def mse_baseline(ckpt_path: str | Path, model: PixelCNNAutoEncoder) -> MSEAutoEn
 
 
 class Reconstructions(Figure):
-    """PixelCNN auto-encoder: ``figure6.png``, per test image original | MSE reconstruction (with ``mse_ckpt``) |
-    ``samples_per_row`` samples given its code. MSE auto-encoder: ``reconstructions.png``, original | reconstruction.
-    """
+    """``reconstructions.png``. PixelCNN auto-encoder (Figure 6): per test image source | MSE reconstruction (with
+    ``mse_ckpt``) | ``samples_per_row`` samples given its code. MSE auto-encoder: source | reconstruction."""
 
     def __init__(self, rows: int = 8, samples_per_row: int = 4, mse_ckpt: str | None = None, seed: int = 0) -> None:
         self.rows, self.per_row, self.mse_ckpt, self.seed = int(rows), int(samples_per_row), mse_ckpt, int(seed)
@@ -66,13 +68,17 @@ class Reconstructions(Figure):
 
     def draw(self, model: Any, datamodule: Any, folder: Path, sampling: SamplingOptions) -> dict[str, Path]:
         originals = reference_images(datamodule, self.rows).to(model.device)
+        path = folder / "reconstructions.png"
         if isinstance(model, MSEAutoEncoder):
-            path = save_reconstruction_rows(
-                [originals, model.reconstruct(originals)], model.num_levels, folder / "reconstructions.png"
-            )
-            return {"reconstructions": path}
-        columns = [originals]
+            captions = Captions(columns=["source", "MSE"], title=f"MSE auto-encoder, m={model.latent_dim}")
+            columns = [originals, model.reconstruct(originals)]
+            return {"reconstructions": save_reconstruction_rows(columns, model.num_levels, path, captions)}
+        columns, names = [originals], ["source"]
         if self.mse_ckpt:
-            columns.append(mse_baseline(self.mse_ckpt, model).reconstruct(originals))
+            baseline = mse_baseline(self.mse_ckpt, model)
+            columns.append(baseline.reconstruct(originals))
+            names.append(f"MSE m={baseline.latent_dim}")
         columns.append(decodings(model, originals, self.per_row, self.seed, **sampling))
-        return {"figure6": save_reconstruction_rows(columns, model.num_levels, folder / "figure6.png")}
+        names += [str(k + 1) for k in range(self.per_row)]
+        captions = Captions(columns=names, title=f"PixelCNN samples given the source's code h, m={model.latent_dim}")
+        return {"reconstructions": save_reconstruction_rows(columns, model.num_levels, path, captions)}
