@@ -12,6 +12,8 @@ from omegaconf import OmegaConf
 from pixelcnn.errors import PixelCNNError
 
 # overrides that do not make a run different from another (where it writes, what it logs, how it prints)
+CREATED_DIRS: set[str] = set()  # absolute paths of the folders `unique_dir` created in this process
+
 NOT_IN_NAME = ("hydra", "logger", "paths", "print_config", "tags", "experiment", "hparams_search", "ckpt_path")
 
 
@@ -78,6 +80,7 @@ def unique_dir(path: str) -> str:
             raise unwritable(candidate, "a file is in the way") from None
         except OSError as error:
             raise unwritable(candidate, error.strerror) from error
+        CREATED_DIRS.add(os.path.abspath(candidate))
         return str(candidate)
     raise AssertionError("unreachable")
 
