@@ -4,6 +4,7 @@ that fails leaves no run folder behind (``pixelcnn.tasks.startup``)."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -100,3 +101,21 @@ def test_a_run_that_succeeds_keeps_its_folder(tmp_path) -> None:
     with removed_if_failed(folder, "train"):
         pass
     assert folder.is_dir()
+
+
+@pytest.mark.parametrize("script", ["train.py", "eval.py"])
+def test_help_starts_with_this_repos_usage(script, tmp_path) -> None:
+    done = run_cli(script, "--help", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    usage, groups = done.stdout.split("== Configuration groups ==", 1)  # Hydra's part follows ours
+    assert usage.startswith(f"Gated / Conditional PixelCNN: python {script}")
+    assert "python train.py model=gated_cond data=imagenet64" in usage
+    assert "ckpt_path=last" in usage and "python eval.py ckpt_path=" in usage
+    for line in usage.splitlines():
+        for group, option in re.findall(r" ([a-z_/]+)=([a-z0-9_]+)\b", line.split("#")[0]):
+            choice = f"{group}={option}"
+            if not (REPO / "conf" / group).is_dir():  # a key (ckpt_path=last), not a group
+                continue
+            assert (REPO / "conf" / group / f"{option}.yaml").is_file(), f"--help names {choice}, not in conf/"
+    assert "\nmodel: " in groups and "\ndata: " in groups
+    assert not (tmp_path / "outputs").exists()
