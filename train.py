@@ -12,7 +12,7 @@ from pixelcnn.tasks.sweep_jobs import every_trial_failed, exit_if_jobs_failed, r
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="train")
 def main(cfg: DictConfig) -> float | None:
-    with removed_if_failed(cfg.paths.output_dir, cfg.task_name):
+    with removed_if_failed(cfg.paths.output_dir):
         return run_job(lambda: fit(cfg), Path(cfg.paths.output_dir))
 
 

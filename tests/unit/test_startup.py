@@ -58,9 +58,10 @@ def test_a_config_error_is_one_line_without_importing_torch(script, overrides, s
 
 
 def test_a_start_that_fails_after_lightning_leaves_no_run_folder(tmp_path) -> None:
-    done = run_cli("train.py", "data=mnist", f"paths.data_dir={tmp_path / 'none'}", "print_config=true", cwd=tmp_path)
-    assert done.returncode == 2 and "MNIST not found" in done.stderr, done.stderr
-    assert list((tmp_path / "outputs" / "train" / "runs").iterdir()) == []
+    data = f"paths.data_dir={tmp_path / 'none'}"
+    done = run_cli("train.py", "experiment=cifar10", data, "print_config=true", cwd=tmp_path)  # its own task_name
+    assert done.returncode == 2 and "CIFAR" in done.stderr, done.stderr
+    assert [path for path in (tmp_path / "outputs").rglob("*") if not path.is_dir()] == []
 
 
 def started(folder: Path, *files: str) -> Path:
@@ -73,7 +74,7 @@ def started(folder: Path, *files: str) -> Path:
 
 
 def fail_in(folder: Path) -> None:
-    with pytest.raises(SystemExit), removed_if_failed(folder, "train"):
+    with pytest.raises(SystemExit), removed_if_failed(folder):
         raise SystemExit(2)
 
 
@@ -98,7 +99,7 @@ def test_a_folder_this_start_did_not_create_is_kept(tmp_path) -> None:
 
 def test_a_run_that_succeeds_keeps_its_folder(tmp_path) -> None:
     folder = started(tmp_path / "ok")
-    with removed_if_failed(folder, "train"):
+    with removed_if_failed(folder):
         pass
     assert folder.is_dir()
 

@@ -12,6 +12,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from pixelcnn.tasks.resolvers import CREATED_DIRS
@@ -34,15 +35,16 @@ def check_complete(cfg: DictConfig) -> None:
         OmegaConf.select(cfg, key, throw_on_missing=True)
 
 
-def only_startup_files(folder: Path, task_name: str) -> bool:
-    """True when ``folder`` holds nothing but what a start writes (and empty folders): no run's output."""
-    allowed = {*STARTUP_FILES, f"{task_name}.log"}
+def only_startup_files(folder: Path, job_name: str) -> bool:
+    """True when ``folder`` holds nothing but what a start writes (and empty folders), Hydra's log
+    ``<job_name>.log`` (``train.log``) included: no run's output."""
+    allowed = {*STARTUP_FILES, f"{job_name}.log"}
     files = [path for path in folder.rglob("*") if not path.is_dir()]
     return all(path.relative_to(folder).as_posix() in allowed for path in files)
 
 
 @contextlib.contextmanager
-def removed_if_failed(output_dir: str | Path, task_name: str) -> Iterator[None]:
+def removed_if_failed(output_dir: str | Path) -> Iterator[None]:
     """Around a single run's task: when it fails (an error, ``sys.exit``, Ctrl-C) and its run folder was created
     by this start (``unique_dir``, the default run folder) and holds only ``only_startup_files``, the folder goes.
 
@@ -53,6 +55,7 @@ def removed_if_failed(output_dir: str | Path, task_name: str) -> Iterator[None]:
     try:
         yield
     except BaseException:
-        if str(folder) in CREATED_DIRS and folder.is_dir() and only_startup_files(folder, task_name):
+        job_name = HydraConfig.get().job.name if HydraConfig.initialized() else "train"
+        if str(folder) in CREATED_DIRS and folder.is_dir() and only_startup_files(folder, job_name):
             shutil.rmtree(folder, ignore_errors=True)
         raise
