@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from hydra.core.hydra_config import HydraConfig
 
 from pixelcnn.tasks.resolvers import CREATED_DIRS
 from pixelcnn.tasks.startup import removed_if_failed
@@ -62,6 +63,12 @@ def test_a_start_that_fails_after_lightning_leaves_no_run_folder(tmp_path) -> No
     done = run_cli("train.py", "experiment=cifar10", data, "print_config=true", cwd=tmp_path)  # its own task_name
     assert done.returncode == 2 and "CIFAR" in done.stderr, done.stderr
     assert [path for path in (tmp_path / "outputs").rglob("*") if not path.is_dir()] == []
+
+
+@pytest.fixture(autouse=True)
+def no_hydra_job(monkeypatch) -> None:
+    """No Hydra job left over from another test: its job name would name the log file (``train`` here)."""
+    monkeypatch.setattr(HydraConfig.instance(), "cfg", None)
 
 
 def started(folder: Path, *files: str) -> Path:
