@@ -4,13 +4,15 @@ import hydra
 from omegaconf import DictConfig
 
 from pixelcnn.tasks.errors import run_entry_point, user_errors
+from pixelcnn.tasks.startup import check_complete, removed_if_failed
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="export")
 def main(cfg: DictConfig) -> None:
-    from pixelcnn.tasks.export import export
+    with removed_if_failed(cfg.paths.output_dir), user_errors():
+        check_complete(cfg)  # before Lightning's import: a missing ckpt_path is reported in a second
+        from pixelcnn.tasks.export import export
 
-    with user_errors():
         export(cfg)
 
 

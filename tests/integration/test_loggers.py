@@ -99,7 +99,7 @@ def test_offline_wandb_run_has_metrics_config_tags_images_and_best_checkpoint(lo
 
 def test_wandb_training_run_is_named_typed_and_logs_the_config_once(logged_run: Path) -> None:
     _, run = wandb_run(logged_run)
-    assert run.job_type == "train" and run.group == ""  # a single run has no group
+    assert run.job_type == "train" and run.group == "train-train_run"  # a single run: <task>-<its run folder>
     assert run.name.startswith("train backbone=small max_epochs=1") and "model=gated_cond" in run.name
     assert "hydra.run.dir" not in run.name and "logger" not in run.name
     # once, nested as Hydra composed it: no flat copies of the model's arguments from Lightning
@@ -152,9 +152,13 @@ def test_eval_sends_metrics_and_every_figure_to_the_loggers(logged_run: Path, tm
     assert run.values("test/num_images") == [297]
     assert len(run.values("figures/samples/filenames")) == 1
     # an eval run carries the training run's config, name, group and tags, and names its model artifact
-    assert run.job_type == "eval" and run.name == f"eval {trained.name}" and run.group == trained.group
+    assert run.job_type == "eval" and run.name == f"eval {trained.name}" and run.group == trained.group != ""
     assert run.tags == ["issue7", "loggers", "eval"]
     assert run.config["model"] == trained.config["model"] and run.config["data"] == trained.config["data"]
+    # only what the class-conditional kind uses: its sample figure, no loggers' settings, the test loop's trainer
+    assert set(run.config["figures"]) == set(run.config["eval"]["figures"]) == {"samples"}
+    assert "logger" not in run.config and "logger" not in run.config["eval"]
+    assert "max_epochs" not in run.config["eval"]["trainer"] and "accelerator" in run.config["eval"]["trainer"]
     assert run.config["eval"]["ckpt_path"] == metrics["best_ckpt"]
     assert run.config["eval"]["model_artifact"] == f"model-{trained.run_id}:best"
     assert run.config["run"]["params_total"] == trained.config["run"]["params_total"]
@@ -174,7 +178,8 @@ def test_eval_sends_metrics_and_every_figure_to_the_loggers(logged_run: Path, tm
 def test_compare_reads_a_real_csv_log(logged_run: Path, tmp_path: Path) -> None:
     rows = csv_rows(logged_run / "csv" / "metrics.csv")
     report = compare([logged_run], output=tmp_path / "compare.png")
-    summary = report["runs"]["train_run"]
+    ((label, summary),) = report["runs"].items()
+    assert "model=gated_cond" in label.split() and "hydra.run.dir" not in label  # its overrides, not its folder
     assert summary["val/bpd"]["points"] == 2
     assert summary["val/bpd"]["best"] == pytest.approx(min(column(rows, "val/bpd")))
     assert summary["test/bpd"]["last"] == pytest.approx(column(rows, "test/bpd")[0])

@@ -103,3 +103,26 @@ def test_unknown_metric_names_the_logged_ones(tmp_path: Path) -> None:
     known = "test/bpd, train/bpd, train/lr, val/bpd"
     with pytest.raises(CompareError, match=f"no run logged val/nll; logged metrics: {known}"):
         compare([run], metrics=["val/nll"], output=tmp_path / "c.png")
+
+
+def with_overrides(run: Path, *overrides: str) -> Path:
+    (run / ".hydra").mkdir(parents=True, exist_ok=True)
+    (run / ".hydra" / "overrides.yaml").write_text("".join(f"- {item}\n" for item in overrides) or "[]\n")
+    return run
+
+
+def test_runs_are_labelled_by_their_overrides_not_their_folder(tmp_path: Path) -> None:
+    runs = tmp_path / "outputs" / "train" / "runs"
+    gated = with_overrides(write_run(runs / "2026-01-01_10-00-00", 3.0, 2.5, 2.9, 2.7, 2.7), "logger=wandb")
+    cond = with_overrides(
+        write_run(runs / "2026-01-01_11-00-00", 3.0, 2.5, 2.9, 2.6, 2.6), "model=gated_cond", "hydra.run.dir=x"
+    )
+    again = with_overrides(write_run(runs / "2026-01-01_12-00-00", 3.0, 2.5, 2.9, 2.5, 2.5), "model=gated_cond")
+    report = compare([gated, cond, again], metrics=["val/bpd"], output=tmp_path / "c.png")
+    assert sorted(report["runs"]) == [
+        "default",  # no overrides that change the run (where it logs to does not)
+        "model=gated_cond (2026-01-01_11-00-00)",  # the same overrides twice: told apart by their folders
+        "model=gated_cond (2026-01-01_12-00-00)",
+    ]
+    alone = compare([cond], metrics=["val/bpd"], output=tmp_path / "c.png")
+    assert list(alone["runs"]) == ["model=gated_cond"]

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import open_dict, read_write
 
 from pixelcnn.logging.lineage import eval_run_options, model_artifact, use_model_artifact
-from pixelcnn.tasks.resolvers import run_name, sweep_group
+from pixelcnn.tasks.resolvers import run_group, run_name
 
 
 def test_default_name_is_the_task_and_the_overrides_that_change_the_run(make_config) -> None:
@@ -23,9 +24,10 @@ def test_default_name_is_the_task_and_the_overrides_that_change_the_run(make_con
     assert make_config("logger=wandb", "ckpt_path=x.ckpt", name="eval").logger.wandb.job_type == "eval"
 
 
-def test_jobs_of_one_multirun_share_a_group_and_a_single_run_has_none(make_config) -> None:
+def test_jobs_of_one_multirun_share_a_group_and_a_single_run_has_its_own(make_config, tmp_path) -> None:
     cfg = make_config("logger=wandb", "seed=1")
-    assert cfg.logger.wandb.group is None and sweep_group("train") is None
+    assert cfg.paths.output_dir == str(tmp_path / "run")  # the run folder make_config gives
+    assert cfg.logger.wandb.group == run_group("train") == "train-run"
     hydra_cfg = HydraConfig.get()
     with read_write(hydra_cfg), open_dict(hydra_cfg):
         hydra_cfg.mode = RunMode.MULTIRUN
@@ -37,6 +39,20 @@ def test_eval_run_takes_the_training_runs_name_group_and_tags() -> None:
     trained = {"task_name": "cifar10", "tags": ["cifar10", "paper"], "logger": {"wandb": {"name": "n", "group": "g"}}}
     assert eval_run_options(trained, ["eval"]) == {"name": "eval n", "group": "g", "tags": ["cifar10", "paper", "eval"]}
     assert eval_run_options({"task_name": "train"}, ["eval"]) == {"name": "eval train", "group": None, "tags": ["eval"]}
+
+
+@pytest.mark.parametrize(
+    "wandb",
+    [
+        {},  # trained with the CSV logger only
+        {"group": None},  # trained before single runs had a group
+        {"group": "${run_group:train}"},  # a checkpoint whose config was stored unresolved
+    ],
+)
+def test_eval_of_a_single_run_joins_the_group_its_run_folder_gives(wandb) -> None:
+    trained = {"task_name": "train", "paths": {"output_dir": "/x/outputs/train/runs/2026-01-01_00-00-00"}}
+    trained["logger"] = {"wandb": wandb}
+    assert eval_run_options(trained, ["eval"])["group"] == "train-2026-01-01_00-00-00"
 
 
 def training_run(tmp_path: Path, log_model: bool) -> tuple[Path, dict]:

@@ -3,7 +3,8 @@
 ``python -m pixelcnn.analysis.compare RUN_DIR [RUN_DIR ...] [--metrics train/bpd val/bpd] [--output PNG]``
 
 A RUN_DIR is a training run folder (holding ``csv/metrics.csv``, written with every logger) or a multirun folder
-whose job folders hold one each; a multirun's curves are labelled by the overrides that differ between its jobs.
+whose job folders hold one each. A run's curve is labelled by its command line's overrides, a multirun's by the
+overrides that differ between its jobs.
 Any CSV column is a metric (``train/lr``, ``val/mse``, ...). The PNG goes to ``--output``, by default into the one
 folder given, else ``outputs/compare/<date>/compare.png``. Prints one JSON object: the PNG path and, per run and
 metric, the last and best value.
@@ -16,6 +17,7 @@ import csv
 import json
 import sys
 import time
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -31,26 +33,28 @@ class CompareError(PixelCNNError):
 
 
 def find_logs(folders: Sequence[str | Path]) -> dict[str, Path]:
-    """Run label -> its ``csv/metrics.csv``; a multirun folder contributes every job folder that has one, labelled
-    ``<multirun>/<overrides that differ between its jobs>``."""
-    logs: dict[str, Path] = {}
-    for folder in map(Path, folders):
-        if (folder / METRICS_CSV).is_file():
-            found = [folder / METRICS_CSV]
-        else:
-            found = sorted(folder.glob(f"*/{METRICS_CSV}"), key=lambda p: job_order(p.parent.parent.name))
+    """Run label -> its ``csv/metrics.csv``. A run folder is labelled by its overrides (``run_labels``); a multirun
+    folder contributes every job folder that has one, labelled ``<multirun>/<overrides that differ between its
+    jobs>``."""
+    folders = [Path(folder) for folder in folders]
+    runs = [folder for folder in folders if (folder / METRICS_CSV).is_file()]
+    labelled = run_labels(runs, differing=False)
+    for folder in folders:
+        if folder in runs:
+            continue
+        found = sorted(folder.glob(f"*/{METRICS_CSV}"), key=lambda p: job_order(p.parent.parent.name))
         if not found:
             raise CompareError(
                 f"{folder} holds no {METRICS_CSV} (nor do its subfolders); pass training run folders (every logger "
                 "choice writes the CSV log) or multirun folders"
             )
-        jobs = job_labels([path.parent.parent for path in found])
-        for path in found:
-            run = path.parent.parent
-            label = run.name if run == folder else f"{folder.name}/{jobs[run]}"
-            while label in logs:
-                label += "'"
-            logs[label] = path
+        jobs = run_labels([path.parent.parent for path in found], differing=True)
+        labelled.update({job: f"{folder.name}/{label}" for job, label in jobs.items()})
+    logs: dict[str, Path] = {}
+    for run, label in labelled.items():
+        while label in logs:
+            label += "'"
+        logs[label] = run / METRICS_CSV
     return logs
 
 
@@ -58,20 +62,36 @@ def job_order(name: str) -> tuple[int, str]:
     return (int(name), "") if name.isdigit() else (sys.maxsize, name)
 
 
-def job_labels(runs: Sequence[Path]) -> dict[Path, str]:
-    """Each job's Hydra overrides (``.hydra/overrides.yaml``) that not every job shares; the folder name without."""
+def run_overrides(run: Path) -> list[str] | None:
+    """The run's command-line overrides (``.hydra/overrides.yaml``) that make it differ from another run (not where
+    it writes or what it logs to); None for a folder without Hydra's record."""
     from omegaconf import OmegaConf
 
-    overrides = {}
-    for run in runs:
-        file = run / ".hydra" / "overrides.yaml"
-        overrides[run] = list(OmegaConf.load(file)) if file.is_file() else []
-    shared = set.intersection(*(set(o) for o in overrides.values())) if overrides else set()
+    from pixelcnn.tasks.resolvers import NOT_IN_NAME, override_key
+
+    file = run / ".hydra" / "overrides.yaml"
+    if not file.is_file():
+        return None
+    return [str(item) for item in OmegaConf.load(file) if override_key(str(item)) not in NOT_IN_NAME]
+
+
+def run_labels(runs: Sequence[Path], differing: bool) -> dict[Path, str]:
+    """Each run's overrides: those that not every run shares (jobs of one multirun, ``differing``) or all of them
+    (``default`` for none); the folder name when Hydra's record is missing. Runs with the same overrides (a repeat)
+    get their folder name too."""
+    overrides = {run: run_overrides(run) for run in runs}
+    known = [set(items) for items in overrides.values() if items is not None]
+    shared = set.intersection(*known) if differing and known else set()
     labels = {}
     for run, items in overrides.items():
-        differing = [item for item in items if item not in shared and not item.startswith("hydra")]
-        labels[run] = " ".join(differing) or run.name
-    return labels
+        kept = [item for item in items or [] if item not in shared]
+        if items is None or (differing and not kept):
+            labels[run] = run.name
+        else:
+            labels[run] = " ".join(kept) or "default"
+    counts = Counter(labels.values())
+    repeated = {label for label, count in counts.items() if count > 1}
+    return {run: f"{label} ({run.name})" if label in repeated - {run.name} else label for run, label in labels.items()}
 
 
 def read_curves(metrics_csv: Path) -> dict[str, list[tuple[int, float]]]:

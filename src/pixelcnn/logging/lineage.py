@@ -23,7 +23,24 @@ def eval_run_options(train_config: dict[str, Any], eval_tags: list[str]) -> dict
     trained = training_wandb(train_config)
     name = trained.get("name") or train_config.get("task_name") or "model"
     tags = [*dict.fromkeys([*(train_config.get("tags") or []), *eval_tags])]
-    return {"name": f"eval {name}", "group": trained.get("group"), "tags": tags}
+    return {"name": f"eval {name}", "group": eval_group(train_config), "tags": tags}
+
+
+def eval_group(train_config: dict[str, Any]) -> str | None:
+    """The training run's W&B group, as its checkpoint stores it; for a run that logged no group (trained before
+    single runs had one, or without W&B) the group its run folder gives (``pixelcnn.tasks.resolvers.run_group``)."""
+    group = training_wandb(train_config).get("group")
+    if isinstance(group, str) and group and "${" not in group:
+        return group
+    folder = (train_config.get("paths") or {}).get("output_dir")
+    if not isinstance(folder, str) or not folder or "${" in folder:
+        return None
+    return group_name(train_config.get("task_name") or "train", folder)
+
+
+def group_name(task_name: str, folder: str | Path) -> str:
+    """``<task>-<folder name>``: the W&B group of a run folder, or of a sweep folder for all of its jobs."""
+    return f"{task_name}-{Path(folder).name}"
 
 
 def model_artifact(ckpt_path: str | Path, train_config: dict[str, Any]) -> str | None:

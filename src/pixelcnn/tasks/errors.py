@@ -28,13 +28,11 @@ CONFIG_ERRORS = (ConfigCompositionException, MissingConfigException, OverridePar
 
 def user_message(error: BaseException) -> str | None:
     """The one-line message for an error a user can fix, or None for a bug (which keeps its traceback)."""
-    from pytorch_lightning.utilities.exceptions import MisconfigurationException
-
     seen: BaseException | None = error
     while seen is not None:
         if isinstance(seen, PixelCNNError):
             return str(seen)
-        if isinstance(seen, MisconfigurationException):
+        if is_misconfiguration(seen):
             return f"{seen} (Lightning); check the trainer config, e.g. trainer=cpu on a machine without a GPU"
         if isinstance(seen, CONFIG_ERRORS):
             return config_error_message(seen)
@@ -50,6 +48,13 @@ def user_message(error: BaseException) -> str | None:
             )
         seen = seen.__cause__ or seen.__context__
     return None
+
+
+def is_misconfiguration(error: BaseException) -> bool:
+    """Lightning's ``MisconfigurationException``, looked up only when Lightning is loaded: a config error is
+    reported before it is, and importing it only to format the error would take seconds."""
+    exceptions = sys.modules.get("lightning_fabric.utilities.exceptions")
+    return exceptions is not None and isinstance(error, exceptions.MisconfigurationException)
 
 
 def is_missing_slurm(error: BaseException) -> bool:

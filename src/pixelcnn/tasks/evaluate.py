@@ -16,6 +16,7 @@ from pixelcnn.checkpoints.registry import instantiate_checked
 from pixelcnn.data.base import ImageDataModule
 from pixelcnn.errors import DataValidationError, PixelCNNError
 from pixelcnn.figures import draw_figures
+from pixelcnn.logging.eval_config import drawn_figures, eval_run_config
 from pixelcnn.logging.lineage import eval_run_options, model_artifact, use_model_artifact
 from pixelcnn.logging.media import log_figures, log_scalars
 from pixelcnn.logging.run_info import run_info
@@ -92,7 +93,8 @@ def log_evaluation(
     training step, so eval numbers line up with the training curves.
 
     The logged config is the training run's (``pixelcnn_config``, so eval runs filter and group by the same
-    hyper-parameters), this evaluation's options under ``eval`` and ``run`` (parameter counts, commit, command).
+    hyper-parameters), this evaluation's options under ``eval`` (both without the figures the model kind does not
+    draw: ``eval_run_config``) and ``run`` (parameter counts, commit, command).
     A W&B eval run is named ``eval <training run's name>``, joins the training run's group and uses the model
     artifact the checkpoint came from.
     """
@@ -104,9 +106,9 @@ def log_evaluation(
     for key, item in cfg.logger.items():
         options = eval_run_options(train_config, list(cfg.tags)) if key == "wandb" else {}
         loggers.append(hydra.utils.instantiate(item, **options))
+    drawn = drawn_figures(cfg.get("figures"), model)
     config = {
-        **train_config,
-        "eval": {**resolved(cfg), "model_artifact": artifact},
+        **eval_run_config(train_config, resolved(cfg), drawn, model_artifact=artifact),
         **run_info(model, cfg.paths.root_dir),
     }
     for logger in loggers:

@@ -12,6 +12,8 @@ from omegaconf import OmegaConf
 from pixelcnn.errors import PixelCNNError
 
 # overrides that do not make a run different from another (where it writes, what it logs, how it prints)
+CREATED_DIRS: set[str] = set()  # absolute paths of the folders `unique_dir` created in this process
+
 NOT_IN_NAME = ("hydra", "logger", "paths", "print_config", "tags", "experiment", "hparams_search", "ckpt_path")
 
 
@@ -50,14 +52,20 @@ def short(override: str) -> str:
     return f"{key.split('.')[-1].split('/')[-1]}={value}" if value else key
 
 
-def sweep_group(task_name: str) -> str | None:
-    """The group every job of one Hydra multirun shares (``<task>-<sweep folder>``); None for a single run."""
+def run_group(task_name: str) -> str | None:
+    """The W&B group: ``<task>-<sweep folder>`` for every job of one Hydra multirun, ``<task>-<run folder>`` for a
+    single run, so that an eval of its checkpoint can join it (``pixelcnn.logging.lineage.eval_group``)."""
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
-    if not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN:
+    from pixelcnn.logging.lineage import group_name
+
+    if not HydraConfig.initialized():
         return None
-    return f"{task_name}-{Path(HydraConfig.get().sweep.dir).name}"
+    hydra_cfg = HydraConfig.get()
+    key = "sweep.dir" if hydra_cfg.mode == RunMode.MULTIRUN else "runtime.output_dir"
+    folder = OmegaConf.select(hydra_cfg, key)
+    return group_name(task_name, folder) if folder else None
 
 
 def unique_dir(path: str) -> str:
@@ -78,6 +86,7 @@ def unique_dir(path: str) -> str:
             raise unwritable(candidate, "a file is in the way") from None
         except OSError as error:
             raise unwritable(candidate, error.strerror) from error
+        CREATED_DIRS.add(os.path.abspath(candidate))
         return str(candidate)
     raise AssertionError("unreachable")
 
@@ -87,7 +96,7 @@ def unwritable(folder: Path, why: str | None) -> PixelCNNError:
 
 
 def register_resolvers() -> None:
-    resolvers = {"wandb_offline_default": wandb_offline_default, "run_name": run_name, "sweep_group": sweep_group}
+    resolvers = {"wandb_offline_default": wandb_offline_default, "run_name": run_name, "run_group": run_group}
     for name, resolver in resolvers.items():
         if not OmegaConf.has_resolver(name):
             OmegaConf.register_new_resolver(name, resolver)
