@@ -21,34 +21,48 @@ INTERPOLATION = "${"
 _rebuilding = contextvars.ContextVar("rebuilding_from_checkpoint", default=False)
 
 
-def strings(tree: Any, key: str = "") -> Iterator[tuple[str, str]]:
-    """Every string in a tree of dicts, lists and tuples, keys included, with its key path (``a.b[0]``).
+KeyPath = tuple[Any, str] | None  # (parent path, ".name" / "[index]"), built into a string only when shown
 
-    Iterative, so a maliciously deep tree cannot overflow the stack; tensors and numbers are skipped.
+
+def strings(tree: Any) -> Iterator[tuple[KeyPath, str]]:
+    """Every string in a tree of dicts, lists and tuples, keys included, with its path (see ``path_text``).
+
+    Iterative and linear in the tree's size, so a maliciously deep tree can neither overflow the stack nor cost
+    quadratic time; tensors and numbers are skipped.
     """
-    stack = [(key, tree)]
+    stack: list[tuple[KeyPath, Any]] = [(None, tree)]
     while stack:
         path, node = stack.pop()
         if isinstance(node, str):
             yield path, node
         elif isinstance(node, Mapping):
             for name, value in node.items():
-                child = f"{path}.{name}" if path and isinstance(name, str) else f"{path}[{name!r}]"
+                child = (path, f".{name}" if isinstance(name, str) else f"[{name!r}]")
                 if isinstance(name, str):
-                    yield f"{child} (a key)", name
+                    yield (child, " (a key)"), name
                 stack.append((child, value))
         elif isinstance(node, list | tuple):
-            stack.extend((f"{path}[{index}]", value) for index, value in enumerate(node))
+            stack.extend(((path, f"[{index}]"), value) for index, value in enumerate(node))
+
+
+def path_text(path: KeyPath, key: str = "") -> str:
+    """``key`` followed by the parts of ``path``: ``pixelcnn_config.data.seed``; repr'd unless printable."""
+    parts = []
+    while path is not None:
+        path, part = path
+        parts.append(part)
+    text = (key + "".join(reversed(parts))).lstrip(".")
+    return text if text.isprintable() else printable(text)
 
 
 def check_no_interpolation(tree: Any, where: str, key: str = "") -> None:
     """Refuse the first string holding ``${`` with one line naming its key; its raw text is shown, never resolved."""
-    for path, text in strings(tree, key):
+    for path, text in strings(tree):
         if INTERPOLATION in text:
             raise CheckpointError(
-                f"{where}: {printable(path)} = {printable(text)} is an OmegaConf interpolation or resolver, which a "
-                "stored config may not hold (resolving it could read the environment, create folders or build "
-                "objects); refusing it: checkpoints written by this repo store resolved values only"
+                f"{where}: {path_text(path, key)} = {printable(text)} is an OmegaConf interpolation or resolver, "
+                "which a stored config may not hold (resolving it could read the environment, create folders or "
+                "build objects); refusing it: checkpoints written by this repo store resolved values only"
             )
 
 
