@@ -28,6 +28,7 @@ from pixelcnn.models import PixelCNN, PixelCNNAutoEncoder
 from pixelcnn.tasks.errors import user_errors
 from pixelcnn.tasks.evaluate import evaluate
 from pixelcnn.tasks.resolvers import register_resolvers
+from pixelcnn.tasks.runtime import resolved
 from pixelcnn.tasks.train import train
 from tests.helpers import FAST_TRAIN, TINY_BACKBONE
 
@@ -270,3 +271,28 @@ def test_the_refused_pickle_global_is_named(good: dict[str, Any], tmp_path: Path
     assert re.search(r"refused global '(posix|nt)\.getcwd'", message), message
     assert "Weights only load failed" not in message and "\n" not in message
     assert isinstance(refused.value.__cause__, pickle.UnpicklingError)
+
+
+def test_a_checkpoint_this_repo_writes_holds_no_interpolation(make_config, tmp_path: Path) -> None:
+    """A real run stores its resolved config: it passes every reader's check (``${...}`` in conf/ resolved first)."""
+    cfg = make_config(*FAST_TRAIN, "trainer.limit_train_batches=1", "trainer.limit_val_batches=1", "test=false")
+    train(cfg)
+    last = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    checkpoint = read_checkpoint(last)
+    assert checkpoint["pixelcnn_config"]["callbacks"]["model_checkpoint"]["dirpath"] == str(last.parent)
+    assert type(pixelcnn.load_model(last)) is PixelCNN
+    assert pixelcnn.load_datamodule(last).image_shape == (1, 8, 8)
+
+
+def test_the_multinode_trainer_is_stored_resolved(make_config, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SLURM_NNODES", raising=False)
+    monkeypatch.setenv("SLURM_NTASKS_PER_NODE", "4")
+    stored = resolved(make_config("trainer=multinode"))
+    check_no_interpolation(stored, "the stored config")  # ${oc.decode:${oc.env:SLURM_NNODES,1}} resolved
+    assert stored["trainer"]["num_nodes"] == 1 and stored["trainer"]["devices"] == 4
+
+
+def test_training_refuses_to_store_an_escaped_interpolation(make_config, capsys) -> None:
+    cfg = make_config(*FAST_TRAIN, "+notes=\\${oc.env:PIXELCNN_TEST_SECRET}")
+    line = entry_point_line(lambda: train(cfg), capsys)
+    assert "notes = '${oc.env:PIXELCNN_TEST_SECRET}'" in line and SECRET not in line, line
