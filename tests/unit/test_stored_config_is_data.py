@@ -255,7 +255,7 @@ def test_a_stored_download_is_off_and_a_missing_stored_folder_is_not_created(
     good: dict[str, Any], tmp_path: Path, no_network: list[str]
 ) -> None:
     missing = tmp_path / "elsewhere" / "data"
-    data = {"_target_": "pixelcnn.data.MNISTDataModule", "data_dir": str(missing), "download": True}
+    data = {**DIGITS, "_target_": "pixelcnn.data.MNISTDataModule", "data_dir": str(missing), "download": True}
     path = planted(good, tmp_path, "pixelcnn_config.data", data)
     with pytest.raises(CheckpointError, match=re.escape("data_dir = ")):
         pixelcnn.load_datamodule(path)
@@ -296,3 +296,16 @@ def test_training_refuses_to_store_an_escaped_interpolation(make_config, capsys)
     cfg = make_config(*FAST_TRAIN, "+notes=\\${oc.env:PIXELCNN_TEST_SECRET}")
     line = entry_point_line(lambda: train(cfg), capsys)
     assert "notes = '${oc.env:PIXELCNN_TEST_SECRET}'" in line and SECRET not in line, line
+
+
+def test_a_stored_download_is_turned_off(good: dict[str, Any], tmp_path: Path) -> None:
+    mnist = {"_target_": "pixelcnn.data.MNISTDataModule", "image_shape": [1, 28, 28], "num_levels": 256}
+    data = {**mnist, "data_dir": str(tmp_path), "download": True}
+    assert pixelcnn.load_datamodule(planted(good, tmp_path, "pixelcnn_config.data", data)).download is False
+
+
+def test_a_stored_data_config_that_does_not_fit_is_one_line(good: dict[str, Any], tmp_path: Path) -> None:
+    data = {"_target_": "pixelcnn.data.DigitsDataModule", "no_such_option": 1}
+    with pytest.raises(CheckpointError, match="data config does not fit") as refused:
+        pixelcnn.load_datamodule(planted(good, tmp_path, "pixelcnn_config.data", data))
+    assert "\n" not in str(refused.value)

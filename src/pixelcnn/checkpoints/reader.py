@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from hydra.errors import InstantiationException
 
 from pixelcnn.checkpoints.registry import allowed_class, check_targets, instantiate_checked
 from pixelcnn.checkpoints.stored import check_finite, check_no_interpolation, printable, rebuilding_from_checkpoint
@@ -147,5 +148,12 @@ def datamodule_from_checkpoint(checkpoint: dict[str, Any], ckpt_path: str | Path
                 f"{where}: its data config's {key} = {printable(value)} does not exist on this machine (nothing is "
                 "created from a stored path); pass data=<name> and its folders, e.g. paths.data_dir=..."
             )
-    with rebuilding_from_checkpoint():
-        return instantiate_checked(stored, where=where, key="pixelcnn_config.data")
+    try:
+        with rebuilding_from_checkpoint():
+            return instantiate_checked(stored, where=where, key="pixelcnn_config.data")
+    except InstantiationException as error:
+        if not isinstance(error.__cause__, TypeError):
+            raise
+        raise CheckpointError(
+            f"{where}: its data config does not fit {stored.get('_target_')} ({error.__cause__}); pass data=<name>"
+        ) from error
