@@ -146,7 +146,8 @@ def datamodule_from_checkpoint(checkpoint: dict[str, Any], ckpt_path: str | Path
         if isinstance(value, str) and not Path(value).exists():
             raise CheckpointError(
                 f"{where}: its data config's {key} = {printable(value)} does not exist on this machine (nothing is "
-                "created from a stored path); pass data=<name> and its folders, e.g. paths.data_dir=..."
+                "created from a stored path); pass eval.py data=<name> with its folders (paths.data_dir=...), or "
+                "build the data module yourself"
             )
     try:
         with rebuilding_from_checkpoint():
