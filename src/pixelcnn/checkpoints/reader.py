@@ -119,6 +119,7 @@ def module_from_checkpoint(
         )
     cls = allowed_class(target, "model_target", where)
     hparams = checkpoint.get("hyper_parameters", {})
+    check_no_interpolation(hparams, where, "hyper_parameters")  # again: the dict may not come from read_checkpoint
     check_targets(hparams, where, "hyper_parameters")
     try:
         with rebuilding_from_checkpoint():
