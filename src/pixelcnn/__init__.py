@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["load_model"]
+__all__ = ["load_datamodule", "load_model"]
 
 
 def __getattr__(name: str) -> Any:
     # Lazy, so `import pixelcnn.tasks...` does not import Lightning before a config error can be reported.
-    if name == "load_model":
-        from pixelcnn.api import load_model
+    if name in __all__:
+        from pixelcnn import api
 
-        return load_model
+        return getattr(api, name)
     raise AttributeError(f"module 'pixelcnn' has no attribute {name!r}")

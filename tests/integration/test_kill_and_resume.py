@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from pixelcnn.checkpoints.atomic import write_atomically
 from pixelcnn.checkpoints.io import AtomicCheckpointIO
 from pixelcnn.checkpoints.reader import read_checkpoint
 from pixelcnn.tasks.train import train
@@ -61,7 +62,9 @@ write_atomically({{"state_dict": {{"w": torch.zeros(1000)}}, "global_step": 2}},
     kept = read_checkpoint(path)
     assert kept["global_step"] == 1 and torch.equal(kept["state_dict"]["w"], torch.ones(1000))
     leftovers = [p.name for p in tmp_path.iterdir() if p.name != "last.ckpt"]
-    assert len(leftovers) == 1 and leftovers[0].startswith(".last.ckpt.")  # the dead write's temp file, ignored
+    assert len(leftovers) == 1 and leftovers[0].startswith(".last.ckpt~")  # the dead write's temp file, ignored
+    write_atomically({"state_dict": {"w": torch.ones(1)}}, path)  # the next write removes it: its writer is gone
+    assert [p.name for p in tmp_path.iterdir()] == ["last.ckpt"]
 
 
 # --- resume after SIGKILL -----------------------------------------------------------------------------------------

@@ -15,8 +15,8 @@ class AtomicCheckpointIO(TorchCheckpointIO):
 
     ``os.replace`` swaps the directory entry in one step, so a reader (or a resumed run) sees either the old
     complete checkpoint or the new complete one, never a half-written file. A failed write removes its temporary
-    file; a killed one leaves only a ``.<name>.*.tmp`` file next to the checkpoint. Remote paths (``s3://`` ...)
-    go through Lightning's own writer.
+    file; a killed one leaves a ``.<name>~<host>~<pid>~*.tmp`` file next to the checkpoint, which the next write
+    into that folder removes once its writer is gone. Remote paths (``s3://`` ...) go through Lightning's own writer.
     """
 
     def save_checkpoint(self, checkpoint: dict[str, Any], path: str | Path, storage_options: Any = None) -> None:

@@ -4,21 +4,29 @@ allow-list (``pixelcnn.checkpoints.registry``)."""
 from __future__ import annotations
 
 import pickle
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import torch
+from hydra.errors import InstantiationException
 
-from pixelcnn.checkpoints.registry import allowed_class, check_targets
+from pixelcnn.checkpoints.registry import allowed_class, check_targets, instantiate_checked
+from pixelcnn.checkpoints.stored import check_finite, check_no_interpolation, printable, rebuilding_from_checkpoint
 from pixelcnn.errors import CheckpointError, InputError
+
+# keys of a stored data config that name folders or files: they must exist here (nothing is created from them)
+PATH_KEYS = ("data_dir", "cache_dir", "path")
 
 
 def read_checkpoint(ckpt_path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Load a checkpoint dict with ``weights_only=True``; any failure becomes a one-line ``CheckpointError``.
 
-    Every member of the zip archive is checked against the CRC-32 that ``torch.save`` wrote for it first (torch's
-    reader does not check them), so a changed byte anywhere (a weight, the pickle) is refused, not loaded.
+    Refused, each with one line: a pickle holding anything but plain data and tensors, a string with ``${`` anywhere
+    in it (an OmegaConf interpolation or resolver, see ``checkpoints.stored``), NaN or infinite weights. Every member
+    of the zip archive is checked against the CRC-32 that ``torch.save`` wrote for it first (torch's reader does not
+    check them), so a changed byte anywhere (a weight, the pickle) is refused, not loaded.
     """
     path = Path(ckpt_path)
     if not path.is_file():
@@ -30,8 +38,8 @@ def read_checkpoint(ckpt_path: str | Path, map_location: str | torch.device = "c
         checkpoint = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
         raise CheckpointError(
-            f"checkpoint {path} holds objects that are not plain weights and was refused ({unsafe_reason(error)}); "
-            "only load checkpoints written by this repo"
+            f"checkpoint {path} holds objects that are not plain weights and was refused "
+            f"({unsafe_reason(error, path)}); only load checkpoints written by this repo"
         ) from error
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as error:
         raise CheckpointError(
@@ -40,6 +48,8 @@ def read_checkpoint(ckpt_path: str | Path, map_location: str | torch.device = "c
         ) from error
     if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
         raise CheckpointError(f"{path} is not a Lightning checkpoint (no state_dict)")
+    check_no_interpolation(checkpoint, str(path))
+    check_finite(checkpoint, str(path))
     return checkpoint
 
 
@@ -76,12 +86,19 @@ def check_device(map_location: Any) -> None:
         )
 
 
-def unsafe_reason(error: pickle.UnpicklingError) -> str:
-    """The line of torch's long weights_only message that names the refused object."""
+def unsafe_reason(error: pickle.UnpicklingError, path: Path) -> str:
+    """What torch refused, by name: ``refused global os.system``, not its page of advice."""
+    try:
+        names = torch.serialization.get_unsafe_globals_in_checkpoint(path)  # reads the pickle's opcodes, runs nothing
+    except Exception:  # an older or changed torch, an unreadable pickle: fall back to torch's message
+        names = []
+    if not names:
+        names = re.findall(r"GLOBAL ([\w.]+)", str(error))
+    if names:
+        shown = ", ".join(printable(name, 60) for name in names[:3])
+        return f"refused global{'s' if len(names) > 1 else ''} {shown}" + (", ..." if len(names) > 3 else "")
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    named = [line for line in lines if "Unsupported global" in line]
-    reason = (named or lines or [type(error).__name__])[0]
-    return reason.removeprefix("WeightsUnpickler error: ").split(" was not an allowed global")[0][:200]
+    return printable(lines[-1] if lines else type(error).__name__, 200)
 
 
 def module_from_checkpoint(
@@ -102,9 +119,11 @@ def module_from_checkpoint(
         )
     cls = allowed_class(target, "model_target", where)
     hparams = checkpoint.get("hyper_parameters", {})
+    check_no_interpolation(hparams, where, "hyper_parameters")  # again: the dict may not come from read_checkpoint
     check_targets(hparams, where, "hyper_parameters")
     try:
-        model = cls(**hparams)
+        with rebuilding_from_checkpoint():
+            model = cls(**hparams)
     except TypeError as error:
         raise CheckpointError(f"{where}: its hyper-parameters do not fit {target} ({error})") from error
     try:
@@ -112,3 +131,31 @@ def module_from_checkpoint(
     except RuntimeError as error:
         raise CheckpointError(f"{where}: weights do not fit a {target} ({str(error)[:200]})") from error
     return model.to(map_location).eval()
+
+
+def datamodule_from_checkpoint(checkpoint: dict[str, Any], ckpt_path: str | Path) -> Any:
+    """The data module of the config a training run stored (``pixelcnn_config.data``), built only from this package's
+    classes, with downloads off, and only when every folder or file it names exists here (nothing is created from a
+    stored path); else one line saying to pass ``data=...``."""
+    where = str(ckpt_path)
+    stored = (checkpoint.get("pixelcnn_config") or {}).get("data")
+    if not isinstance(stored, dict):
+        raise CheckpointError(f"{where} stores no data config: pass data=<name>")
+    stored = {**stored, **({"download": False} if "download" in stored else {})}
+    for key in PATH_KEYS:
+        value = stored.get(key)
+        if isinstance(value, str) and not Path(value).exists():
+            raise CheckpointError(
+                f"{where}: its data config's {key} = {printable(value)} does not exist on this machine (nothing is "
+                "created from a stored path); pass eval.py data=<name> with its folders (paths.data_dir=...), or "
+                "build the data module yourself"
+            )
+    try:
+        with rebuilding_from_checkpoint():
+            return instantiate_checked(stored, where=where, key="pixelcnn_config.data")
+    except InstantiationException as error:
+        if not isinstance(error.__cause__, TypeError):
+            raise
+        raise CheckpointError(
+            f"{where}: its data config does not fit {stored.get('_target_')} ({error.__cause__}); pass data=<name>"
+        ) from error

@@ -12,13 +12,39 @@ from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
+from pixelcnn.checkpoints.stored import check_no_interpolation
 from pixelcnn.errors import CheckpointError
 
-# module prefix -> the base classes a target there must derive from (names resolved lazily)
-ALLOWED = {
-    "pixelcnn.": ("torch.nn.Module", "pytorch_lightning.LightningDataModule", "torch.optim.lr_scheduler.LRScheduler"),
-    "torch.optim.": ("torch.optim.Optimizer", "torch.optim.lr_scheduler.LRScheduler"),
-}
+# Every class of this package a checkpoint or stored config may build, by the name it is defined under. A target
+# must resolve to one of these very class objects (identity, not a name prefix or a module check).
+ALLOWED_PIXELCNN = (
+    "pixelcnn.models.kinds.PixelCNN",
+    "pixelcnn.models.kinds.ClassConditionalPixelCNN",
+    "pixelcnn.models.kinds.EmbeddingConditionalPixelCNN",
+    "pixelcnn.models.kinds.SpatialConditionalPixelCNN",
+    "pixelcnn.models.autoencoder.PixelCNNAutoEncoder",
+    "pixelcnn.models.mse_autoencoder.MSEAutoEncoder",
+    "pixelcnn.models.schedules.WarmupExponentialLR",
+    "pixelcnn.embeddings.module.TripletEmbedder",
+    "pixelcnn.nn.backbone.GatedPixelCNN",
+    "pixelcnn.nn.heads.SoftmaxHead",
+    "pixelcnn.nn.heads.LogisticMixtureHead",
+    "pixelcnn.conditioning.class_bias.ClassConditioner",
+    "pixelcnn.conditioning.vector.VectorConditioner",
+    "pixelcnn.conditioning.spatial.SpatialConditioner",
+    "pixelcnn.autoencoder.encoders.ConvEncoder",
+    "pixelcnn.autoencoder.encoders.TimmEncoder",
+    "pixelcnn.autoencoder.decoder.DeconvDecoder",
+    "pixelcnn.data.digits.DigitsDataModule",
+    "pixelcnn.data.patches.PatchesDataModule",
+    "pixelcnn.data.textures.TexturesDataModule",
+    "pixelcnn.data.folder.FolderDataModule",
+    "pixelcnn.data.celeba.CelebADataModule",
+    "pixelcnn.data.imagenet.ImageNetDataModule",
+    "pixelcnn.data.embedding_pairs.EmbeddingPairsDataModule",
+    "pixelcnn.data.torchvision_sets.MNISTDataModule",
+    "pixelcnn.data.torchvision_sets.CIFAR10DataModule",
+)
 
 
 def qualified_name(obj: Any) -> str:
@@ -26,23 +52,43 @@ def qualified_name(obj: Any) -> str:
     return f"{obj.__module__}.{obj.__qualname__}"
 
 
+@functools.cache
+def allowed_classes() -> frozenset[type]:
+    """The class objects a stored ``_target_`` may resolve to: ``ALLOWED_PIXELCNN`` (each checked to be defined
+    under that very name) and the optimizers and LR schedulers torch.optim exports."""
+    import importlib
+
+    import torch
+
+    classes = set()
+    for name in ALLOWED_PIXELCNN:
+        module, _, attribute = name.rpartition(".")
+        cls = getattr(importlib.import_module(module), attribute)
+        if qualified_name(cls) != name:  # pragma: no cover - a renamed or moved class: fix the list above
+            raise AssertionError(f"the allow-list names {name} but that is {qualified_name(cls)}")
+        classes.add(cls)
+    bases = (torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
+    for namespace in (vars(torch.optim), vars(torch.optim.lr_scheduler)):
+        classes.update(v for v in namespace.values() if isinstance(v, type) and issubclass(v, bases))
+    return frozenset(classes)
+
+
 def allowed_class(target: Any, key: str, where: str) -> type:
-    """The class ``target`` names when the allow-list admits it; else a one-line ``CheckpointError`` naming ``key``."""
+    """The class ``target`` names when it is one of ``allowed_classes()`` itself; else a one-line
+    ``CheckpointError`` naming ``key``. Nothing is imported for a name outside ``pixelcnn.`` / ``torch.optim.``."""
     from hydra.utils import get_object
 
     refusal = CheckpointError(
         f"{where}: {key} = {target!r} is not one of this package's model, data or optimizer classes; refusing to "
         "build it (a checkpoint or stored config may only name pixelcnn classes and torch.optim classes)"
     )
-    prefix = next((p for p in ALLOWED if isinstance(target, str) and target.startswith(p)), None)
-    if prefix is None:
+    if not isinstance(target, str) or not target.startswith(("pixelcnn.", "torch.optim.")):
         raise refusal
     try:
         cls = get_object(target)
     except Exception as error:
         raise refusal from error
-    bases = tuple(get_object(name) for name in ALLOWED[prefix])
-    if not isinstance(cls, type) or not issubclass(cls, bases) or not cls.__module__.startswith(prefix):
+    if not any(cls is allowed for allowed in allowed_classes()):
         raise refusal
     return cls
 
@@ -62,9 +108,13 @@ def check_targets(config: Any, where: str, key: str = "") -> None:
 
 
 def instantiate_checked(config: Any, where: str, key: str = "") -> Any:
-    """``hydra.utils.instantiate`` of a stored config once every ``_target_`` in it passed ``check_targets``."""
+    """``hydra.utils.instantiate`` of a stored config once it holds no ``${`` (read unresolved) and every
+    ``_target_`` in it passed ``check_targets``."""
     import hydra
 
+    if isinstance(config, DictConfig | ListConfig):
+        config = OmegaConf.to_container(config, resolve=False)
+    check_no_interpolation(config, where, key)
     check_targets(config, where, key)
     return hydra.utils.instantiate(config, _convert_="all")
 

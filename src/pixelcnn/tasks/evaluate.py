@@ -11,10 +11,9 @@ import pytorch_lightning as pl
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.loggers import WandbLogger
 
-from pixelcnn.checkpoints.reader import module_from_checkpoint, read_checkpoint
-from pixelcnn.checkpoints.registry import instantiate_checked
+from pixelcnn.checkpoints.reader import datamodule_from_checkpoint, module_from_checkpoint, read_checkpoint
 from pixelcnn.data.base import ImageDataModule
-from pixelcnn.errors import DataValidationError, PixelCNNError
+from pixelcnn.errors import DataValidationError
 from pixelcnn.figures import draw_figures
 from pixelcnn.logging.eval_config import drawn_figures, eval_run_config
 from pixelcnn.logging.lineage import eval_run_options, model_artifact, use_model_artifact
@@ -25,14 +24,11 @@ from pixelcnn.tasks.runtime import instantiate_group, print_config_tree, resolve
 
 
 def data_module(cfg: DictConfig, checkpoint: dict[str, Any]) -> ImageDataModule:
-    """``data=...`` from the command line, else the data module the checkpoint was trained with (rebuilt only
-    when every ``_target_`` of its stored config is one of this package's classes)."""
+    """``data=...`` from the command line, else the data module the checkpoint was trained with (rebuilt as
+    ``pixelcnn.load_datamodule`` does: only this package's classes, no ``${...}``, no download, existing folders)."""
     if cfg.get("data") is not None:
         return hydra.utils.instantiate(cfg.data)
-    stored = (checkpoint.get("pixelcnn_config") or {}).get("data")
-    if stored is None:
-        raise PixelCNNError(f"{cfg.ckpt_path} stores no data config: pass data=<name> to eval.py")
-    return instantiate_checked(stored, where=str(cfg.ckpt_path), key="pixelcnn_config.data")
+    return datamodule_from_checkpoint(checkpoint, cfg.ckpt_path)
 
 
 def check_compatible(model: TrainableModule, datamodule: ImageDataModule) -> None:
