@@ -6,6 +6,8 @@ from typing import Any
 
 import torch
 
+from pixelcnn.errors import ConfigValueError
+
 GPU_ACCELERATORS = ("auto", "gpu", "cuda")
 
 
@@ -27,7 +29,9 @@ def machine_options(trainer: dict[str, Any]) -> dict[str, Any]:
     options = dict(trainer)
     threads = options.pop("threads", None)
     if threads is not None:
-        torch.set_num_threads(int(threads))
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise ConfigValueError(f"trainer.threads={threads}: must be a positive integer (or null: torch's default)")
+        torch.set_num_threads(threads)
     if str(options.get("precision", "auto")) == "auto":
         options["precision"] = auto_precision(options.get("accelerator", "auto"))
     return options
