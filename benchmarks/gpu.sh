@@ -6,18 +6,20 @@
 #   - training images/s, FLOP/s, fraction of a matmul and MFU for the cifar10 and imagenet64 architectures, fp32 and
 #     bf16-mixed, then bf16-mixed compiled (training.py);
 #   - evaluation images/s (evaluation.py);
-#   - ImageNet 32/64 loader images/s against training images/s at the experiments' batch sizes (data.py).
+#   - ImageNet 32/64 loader images/s against training images/s at the experiments' batch sizes (data.py);
+#   - the headline command, python train.py model=gated_cond data=imagenet64, for 2 minutes on synthetic files of the
+#     official format at the paper's batch size: images/s, MFU, peak GPU memory (headline.py).
 #
 #   bash benchmarks/gpu.sh [OUT.json]     default: benchmarks/results/gpu_<device name>.json
 #
-# Environment: DEVICE (default cuda), PYTHON (default python), BUDGET_S (total seconds, default 225): every part gets
+# Environment: DEVICE (default cuda), PYTHON (default python), BUDGET_S (total seconds, default 380): every part gets
 # the time left, parts that would start too late are recorded as skipped; TINY=1: CPU-sized settings (the test runs
 # it so on CPU: one architecture, fp32, no compiling). Each part's JSON (or its error) goes into the one output file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DEVICE=${DEVICE:-cuda}
 PYTHON=${PYTHON:-python}
-BUDGET_S=${BUDGET_S:-225}
+BUDGET_S=${BUDGET_S:-380}
 PARTS=$(mktemp -d)
 trap 'rm -rf "$PARTS"' EXIT
 START=$(date +%s)
@@ -31,6 +33,7 @@ if [[ "${TINY:-0}" == 1 ]]; then
   PRECISIONS=(32)
   EVAL=(--image-shape 1x4x4 --levels 4 --batch-size 2 --num-images 4)
   DATA=(--images 30 --batch-size 4 --num-workers 1 --batches 5 --steps 1)
+  HEADLINE=(--seconds 5 --images 16 --batch-size 2)
   COMPILE=0
 else
   MODEL=()
@@ -41,6 +44,7 @@ else
   PRECISIONS=(32 bf16-mixed)
   EVAL=(--batch-size 256 --num-images 4096)
   DATA=(--images 10000 --batches 100 --steps 3)
+  HEADLINE=(--seconds 120 --images 6400)
   COMPILE=${COMPILE:-1}
 fi
 
@@ -71,6 +75,7 @@ for entry in "${SIZES[@]}"; do
       --experiment "conf/experiment/$experiment.yaml" --image-size "$size" --precision "$precision"
   done
 done
+part headline 30 benchmarks/headline.py "${HEADLINE[@]}"
 part evaluation 5 benchmarks/evaluation.py "${EVAL[@]}"
 part data 20 benchmarks/data.py "${DATA[@]}"
 if [[ "$COMPILE" == 1 ]]; then

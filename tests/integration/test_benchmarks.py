@@ -108,7 +108,7 @@ def test_gpu_script_runs_end_to_end_with_tiny_settings(tmp_path: Path) -> None:
     report = json.loads(out.read_text())
     assert report["benchmark"] == "gpu" and report["device"] == "cpu" and report["wall_s"] >= 0
     parts = report["parts"]
-    assert sorted(parts) == ["data", "evaluation", "sampling", "sampling_eager", "training_cifar10_32"]
+    assert sorted(parts) == ["data", "evaluation", "headline", "sampling", "sampling_eager", "training_cifar10_32"]
     assert all("error" not in part and "skipped" not in part for part in parts.values()), parts
     assert [r["batch_size"] for r in parts["sampling"]["results"]] == [1, 2]
     # sampling on static buffers (CUDA graphs on a GPU, eager here) and without them, the same images as naive
@@ -119,6 +119,8 @@ def test_gpu_script_runs_end_to_end_with_tiny_settings(tmp_path: Path) -> None:
     )
     assert parts["training_cifar10_32"]["images_per_s"] > 0 and parts["evaluation"]["images_per_s"] > 0
     assert [r["resolution"] for r in parts["data"]["results"]] == [32, 64]
+    assert parts["headline"]["command"] == "python train.py model=gated_cond data=imagenet64"
+    assert parts["headline"]["images_per_sec"] > 0
     # a part that cannot start within the budget is recorded as skipped, not run
     env["BUDGET_S"] = "0"
     subprocess.run(["bash", str(REPO / "benchmarks" / "gpu.sh"), str(out)], cwd=REPO, env=env, check=True, timeout=120)

@@ -24,6 +24,10 @@ from tests.helpers import FAST_TRAIN, TINY_BACKBONE, run_cli
         (["model.backbone.first_kernel_size=6"], "model.backbone.first_kernel_size=6: a kernel size must be an odd"),
         (["data=patches", "model.backbone.hidden_channels=2"], "hidden_channels=2 is fewer than the 3 image channels"),
         (["data=patches", "model.backbone.skip_channels=1"], "skip_channels=1 is fewer than the 3 image channels"),
+        (["model.backbone.kernel_size=17"], "model.backbone.kernel_size=17 is too large for 8x8 images"),
+        (["model.backbone.first_kernel_size=21"], "model.backbone.first_kernel_size=21 is too large for 8x8"),
+        (["data=patches", "model.backbone.first_kernel_size=65"], "use at most 63"),
+        (["trainer.threads=0"], "trainer.threads=0: must be a positive integer"),
     ],
 )
 def test_bad_config_values_are_one_line(make_config, capsys, overrides: list[str], message: str) -> None:

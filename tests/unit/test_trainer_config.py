@@ -1,8 +1,7 @@
-"""The Trainer's everyday options are plain overrides (no ``+``), and experiments pick the accelerator themselves."""
+"""The Trainer's everyday options are plain overrides (no ``+``), and every run picks the accelerator itself."""
 
 from __future__ import annotations
 
-import hydra
 import pytest
 
 from pixelcnn.tasks.runtime import trainer_from_config
@@ -48,6 +47,8 @@ def test_an_experiment_builds_a_trainer_on_a_machine_without_gpu(make_config) ->
     import torch
 
     cfg = make_config("experiment=patches_unconditional")
-    trainer = hydra.utils.instantiate(cfg.trainer, logger=False, callbacks=[], enable_progress_bar=False)
+    trainer = trainer_from_config(cfg, logger=False, callbacks=[], enable_progress_bar=False)
     expected = "cuda" if torch.cuda.is_available() else "cpu"
     assert trainer.strategy.root_device.type == expected
+    if expected == "cpu":
+        assert trainer.precision == "32-true"

@@ -2,6 +2,7 @@
 
 from pixelcnn.callbacks.checkpoint_on_signal import CheckpointOnSignal
 from pixelcnn.callbacks.config_in_checkpoint import ConfigInCheckpoint
+from pixelcnn.callbacks.cpu_cost import CPUCost
 from pixelcnn.callbacks.ema import EMA
 from pixelcnn.callbacks.learning_rate import LearningRate
 from pixelcnn.callbacks.nonfinite_loss import StopOnNonFiniteLoss
@@ -11,6 +12,7 @@ from pixelcnn.callbacks.throughput import TrainingThroughput
 __all__ = [
     "EMA",
     "CheckpointOnSignal",
+    "CPUCost",
     "ConfigInCheckpoint",
     "LearningRate",
     "SampleGridCallback",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pixelcnn.errors import ConfigValueError
 
 
@@ -35,3 +37,15 @@ def check_backbone(
             )
     if not 0 <= dropout < 1:
         raise ConfigValueError(f"model.backbone.dropout={dropout}: must lie in [0, 1)")
+
+
+def check_kernels_fit(image_size: Sequence[int], kernels: dict[str, int]) -> None:
+    """Raise ``ConfigValueError`` naming ``model.backbone.<key>`` for a kernel whose reach (``k // 2`` pixels each
+    way) goes past an image of ``image_size`` (H, W) from every pixel: it would only ever see padding."""
+    smallest = min(int(side) for side in image_size)
+    for name, k in kernels.items():
+        if k // 2 >= smallest:
+            raise ConfigValueError(
+                f"model.backbone.{name}={k} is too large for {'x'.join(str(s) for s in image_size)} images (it "
+                f"reaches {k // 2} pixels each way); use at most {2 * smallest - 1}"
+            )

@@ -51,8 +51,9 @@ def config_summary(full_tree: Path | None = None) -> str:
     lines = []
     if HydraConfig.initialized():
         hydra_cfg = HydraConfig.get()
-        choices = [f"{group}={option}" for group, option in hydra_cfg.runtime.choices.items() if shown(group, option)]
-        lines.append("config: " + " ".join(sorted(choices)))
+        picked = hydra_cfg.runtime.choices
+        choices = [f"{group.split('@')[0]}={option}" for group, option in picked.items() if shown(group, option)]
+        lines.append("config: " + " ".join(sorted(choices)) + backbone_reason(picked, hydra_cfg.overrides.task))
         lines.append("overrides: " + (" ".join(hydra_cfg.overrides.task) or "none"))
     if full_tree is not None:
         lines.append(f"full config: {full_tree}")
@@ -60,7 +61,24 @@ def config_summary(full_tree: Path | None = None) -> str:
 
 
 def shown(group: str, option: Any) -> bool:
-    return option is not None and not group.startswith("hydra") and group != "paths"
+    return option is not None and not group.startswith("hydra") and group not in ("paths", "data/backbone")
+
+
+def backbone_reason(choices: Any, overrides: Sequence[str]) -> str:
+    """``; backbone=paper (data=imagenet64)``: which backbone the run got and what chose it (the command line, an
+    experiment, the data set, or the model's default); empty for models without one."""
+    backbone = choices.get("model/backbone")
+    if backbone is None:
+        return ""
+    if any(o.lstrip("+").startswith("model/backbone=") for o in overrides):
+        why = "command line"
+    elif backbone == choices.get("data/backbone", "default"):
+        why = f"data={choices.get('data')}"
+    elif choices.get("experiment") is not None:
+        why = f"experiment={choices.get('experiment')}"
+    else:
+        why = "default"
+    return f"; backbone={backbone} ({why})"
 
 
 def is_rank_zero() -> bool:
@@ -82,4 +100,9 @@ def resolved(cfg: DictConfig) -> dict[str, Any]:
 
 
 def trainer_from_config(cfg: DictConfig, **kwargs: Any) -> pl.Trainer:
-    return hydra.utils.instantiate(cfg.trainer, **kwargs)
+    """``cfg.trainer`` built for this machine: ``precision: auto`` becomes what the device supports and
+    ``threads`` sets torch's CPU threads (``pixelcnn.tasks.hardware``); ``kwargs`` go to the Trainer."""
+    from pixelcnn.tasks.hardware import machine_options
+
+    options = machine_options(OmegaConf.to_container(cfg.trainer, resolve=True))  # type: ignore[arg-type]
+    return hydra.utils.instantiate(options, **kwargs)

@@ -20,6 +20,7 @@ from pixelcnn.errors import DataValidationError, RunInterrupted
 from pixelcnn.figures import draw_figures
 from pixelcnn.logging.media import log_figures
 from pixelcnn.logging.run_info import run_info
+from pixelcnn.nn.checks import check_kernels_fit
 from pixelcnn.tasks.distributed import check_sweep_strategy, rank_report
 from pixelcnn.tasks.resume import check_resumable, finished_note, resolve_ckpt_path
 from pixelcnn.tasks.runtime import instantiate_group, log, print_config_tree, resolved, trainer_from_config
@@ -41,6 +42,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         print_config_tree(cfg, output_dir / "config_tree.log", first=("data", "model", "trainer"))
     pl.seed_everything(cfg.seed, workers=True)
 
+    check_kernels_fit_data(cfg)
     datamodule: ImageDataModule = hydra.utils.instantiate(cfg.data)
     datamodule.check_available()
     model: pl.LightningModule = hydra.utils.instantiate(cfg.model, _convert_="all")
@@ -105,6 +107,14 @@ def check_fits_data(model: pl.LightningModule, datamodule: ImageDataModule) -> N
             f"{given[1]}; leave model.image_shape and model.num_levels to follow the data (data.image_shape, "
             "data.num_levels)"
         )
+
+
+def check_kernels_fit_data(cfg: DictConfig) -> None:
+    """A backbone kernel larger than the data's images is one line naming its key (before the model is built)."""
+    backbone = cfg.model.get("backbone")
+    if isinstance(backbone, DictConfig):
+        kernels = {key: int(backbone[key]) for key in ("kernel_size", "first_kernel_size") if backbone.get(key)}
+        check_kernels_fit(list(cfg.data.image_shape)[1:], kernels)
 
 
 def finished_run(ckpt_path: Path, note: str) -> dict[str, Any]:
