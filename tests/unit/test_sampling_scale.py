@@ -15,10 +15,16 @@ from tests.unit.test_cached_sampling import HEIGHT, WIDTH, biases_of, perturb_ca
 N = 5
 
 
-def record_passes(backbone: torch.nn.Module) -> list[tuple[int, ...]]:
-    """Input shapes of every forward call of ``backbone`` from now on."""
+def record_passes(monkeypatch: pytest.MonkeyPatch, backbone: torch.nn.Module) -> list[tuple[int, ...]]:
+    """Input shapes of every pass of ``backbone`` through its layers (``head_params``) from now on."""
     shapes: list[tuple[int, ...]] = []
-    backbone.register_forward_pre_hook(lambda _module, args: shapes.append(tuple(args[0].shape)))
+    layers = backbone.head_params
+
+    def recorded(x, cond=None):
+        shapes.append(tuple(x.shape))
+        return layers(x, cond)
+
+    monkeypatch.setattr(backbone, "head_params", recorded)
     return shapes
 
 
@@ -36,7 +42,7 @@ def test_the_fallback_recomputes_only_the_images_that_need_it(monkeypatch: pytes
         one = sample_naive(lambda x, a=alone: backbone(x, a), 1, shape, 0, uniforms=uniforms[k : k + 1])
         assert torch.equal(one[0], naive[k]), k
     perturb_cache(monkeypatch, 1e-3)  # many draws within the tolerance 0.01 of a boundary take the fallback
-    passes = record_passes(backbone)
+    passes = record_passes(monkeypatch, backbone)
     stats = SamplingStats()
     cached = sample_cached(backbone, N, shape, 0, biases, uniforms=uniforms, tolerance=0.01, stats=stats)
     assert torch.equal(cached, naive)
