@@ -16,7 +16,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from pixelcnn.nn.draw import draw_from_logits
+from pixelcnn.nn.draw import draw_from_logits, search_cdf
 from pixelcnn.nn.layers import HorizontalConv, RowConv
 from pixelcnn.nn.masks import channel_groups
 from pixelcnn.nn.scale import levels_to_signed
@@ -158,6 +158,20 @@ class LogisticMixtureHead(Head):
         levels = torch.arange(self.num_levels, device=params.device)
         per_bin = logistic_bin_log_prob(levels, mean[..., None], log_scale[..., None], self.num_levels)
         return torch.logsumexp(log_weights[..., None] + per_bin, dim=-2)
+
+    def draw(
+        self, params: torch.Tensor, pixel: torch.Tensor, c: int, u: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``Head.draw`` without the K bins: the mixture's CDF at the upper edge of level k's bin is a weighted sum
+        of M sigmoids, monotone in k, so ``search_cdf`` finds the level from ~2*sqrt(K) CDF values (float64)."""
+        log_weights, mean, log_scale = (t.double() for t in self.mixture(params, pixel, c))
+        weights, inv_scale, k = log_weights.exp()[:, None], torch.exp(-log_scale)[..., None], self.num_levels
+
+        def cdf_at(levels: torch.Tensor) -> torch.Tensor:  # (n|1, m) -> (n, m)
+            edges = (levels.double() * 2 + (2 - k)) / (k - 1)  # the upper edge of each level's bin
+            return (weights @ torch.sigmoid((edges[:, None] - mean[..., None]) * inv_scale))[:, 0]
+
+        return search_cdf(cdf_at, u, k)
 
     def log_prob(self, out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """log p at the observed levels only (B,C,H,W): no (K,) axis, so training costs no more than the softmax."""
