@@ -102,3 +102,19 @@ def test_the_noise_in_memory_is_one_chunk(monkeypatch: pytest.MonkeyPatch) -> No
     sampled.clear()
     assert torch.equal(images, model.sample(11, cond=labels, noise=original_draw(11, (1, 3, 3), 1), batch_size=4))
     assert sampled == [4, 4, 3]
+
+
+@pytest.mark.parametrize(("kernel", "first_kernel", "layers"), [(3, 3, 2), (3, 5, 3), (5, 7, 2)])
+def test_the_fallback_pass_reads_only_the_rows_a_pixel_sees(kernel: int, first_kernel: int, layers: int) -> None:
+    """On an image taller than the backbone's reach (``rows_above``), the logits of one pixel from a pass over
+    the rows it reads only are those of a full forward pass, conditioned on a bias map too."""
+    backbone = random_backbone(3, kernel, first_kernel, layers)
+    height = backbone.rows_above + 4
+    x = torch.randint(0, 9, (2, 3, height, WIDTH), generator=torch.Generator().manual_seed(0))
+    biases = [torch.randn(2, backbone.cond_channels, height, WIDTH) for _ in range(layers)]
+    with torch.no_grad():
+        full = backbone(x, biases)
+        for i in range(height):
+            for j in range(WIDTH):
+                torch.testing.assert_close(backbone.pixel_logits(x, biases, i, j), full[..., i, j], rtol=0, atol=1e-5)
+    assert backbone.rows_above == 1 + first_kernel // 2 + (layers - 1) * (kernel // 2)

@@ -107,15 +107,22 @@ class GatedPixelCNN(nn.Module):
             skip_sum = skip_sum + skip
         return self.head_out(self.head_features(skip_sum))
 
+    @property
+    def rows_above(self) -> int:
+        """How many rows above it a row's outputs read: each layer's vertical conv reaches n//2 rows up, the link
+        one more. Rows farther up can be cut off (zero padded) without changing that row."""
+        return 1 + sum(block.v_conv.pad for block in self.blocks)
+
     def pixel_logits(self, x: torch.Tensor, cond: list[torch.Tensor] | None, i: int, j: int) -> torch.Tensor:
-        """Logits (B,K,C) of pixel (i, j) as ``forward`` gives them, from a pass over rows <= i only (row i reads no
-        row below it) and the head's distribution at that pixel only."""
+        """Logits (B,K,C) of pixel (i, j) as ``forward`` gives them, from a pass over the rows i reads only (row i
+        and ``rows_above``) and the head's distribution at that pixel only."""
+        top = max(0, i - self.rows_above)
 
         def rows(t: torch.Tensor) -> torch.Tensor:
-            return t[:, :, : i + 1] if t.shape[2] > 1 else t
+            return t[:, :, top : i + 1] if t.shape[2] > 1 else t
 
         out = self.head_params(rows(x), None if cond is None else [rows(b) for b in cond])
-        return self.head_out.logits(out[:, :, i : i + 1, j : j + 1], x[:, :, i : i + 1, j : j + 1])[..., 0, 0]
+        return self.head_out.logits(out[:, :, -1:, j : j + 1], x[:, :, i : i + 1, j : j + 1])[..., 0, 0]
 
     def head_features(self, skip_sum: torch.Tensor, hidden: Callable | None = None) -> torch.Tensor:
         """The head's input relu(1x1(relu(sum of skips))): maps (B,skip,H,W), or channel-last (B,skip) with
