@@ -164,12 +164,13 @@ class LogisticMixtureHead(Head):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """``Head.draw`` without the K bins: the mixture's CDF at the upper edge of level k's bin is a weighted sum
         of M sigmoids, monotone in k, so ``search_cdf`` finds the level from ~2*sqrt(K) CDF values (float64)."""
-        log_weights, mean, log_scale = (t.double() for t in self.mixture(params, pixel, c))
+        log_weights, mean, log_scale = self.mixture(params.double(), pixel, c)
         weights, inv_scale, k = log_weights.exp()[:, None], torch.exp(-log_scale)[..., None], self.num_levels
+        # the upper edge of each level's bin, (2k + 2 - K) / (K - 1), and of level K-1's (open: never asked)
+        edges = torch.arange(2 - k, k + 1, 2, dtype=torch.float64, device=params.device) / (k - 1)
 
         def cdf_at(levels: torch.Tensor) -> torch.Tensor:  # (n|1, m) -> (n, m)
-            edges = (levels.double() * 2 + (2 - k)) / (k - 1)  # the upper edge of each level's bin
-            return (weights @ torch.sigmoid((edges[:, None] - mean[..., None]) * inv_scale))[:, 0]
+            return (weights @ torch.sigmoid((edges[levels][:, None] - mean[..., None]) * inv_scale))[:, 0]
 
         return search_cdf(cdf_at, u, k)
 
