@@ -74,7 +74,8 @@ def perturb_cache(monkeypatch: pytest.MonkeyPatch, scale: float) -> None:
 
 def cached_logits(cache: GenerationCache, x: torch.Tensor, i: int, j: int, c: int) -> torch.Tensor:
     """Logits (n, K) of sub-pixel (c, i, j) from the cache's head parameters there."""
-    return cache.backbone.head_out.channel_logits(cache.params(x, i, j, c), x[:, :, i, j], c)
+    cache.load(x, i, j, c)
+    return cache.backbone.head_out.channel_logits(cache.step(j, c)[: x.shape[0]], x[:, :, i, j], c)
 
 
 @pytest.mark.parametrize(("channels", "kernel", "first_kernel", "layers", "cond"), CASES)

@@ -30,10 +30,10 @@ class GenerationCache:
     """The layers' caches of one backbone for ``batch_size`` images of ``height`` x ``width`` drawn in raster order.
 
     For every row i: ``start_row(i, x)`` once rows < i of ``x`` are final, then for every pixel j and channel c in
-    order ``params(x, i, j, c)`` -> the head's parameters (n, P) of sub-pixel (c, i, j), valid as long as every
-    sub-pixel before it in raster / R -> G -> B order is already written into ``x``. ``params`` is ``load`` (x's
-    pixels into the ``row`` buffer) then ``step(j, c)``, which reads and writes fixed buffers only: ``StepRunner``
-    replays it as a CUDA graph. ``reset(n, cond)`` reuses the cache for n <= batch_size images.
+    order ``load(x, i, j, c)`` (x's pixels into the ``row`` buffer) and ``step(j, c)`` -> the head's parameters
+    (batch_size, P) of sub-pixel (c, i, j), valid as long as every sub-pixel before it in raster / R -> G -> B order
+    is already written into ``x``. ``step`` reads and writes fixed buffers only: ``StepRunner`` replays it as a
+    CUDA graph. ``reset(n, cond)`` reuses the cache for n <= batch_size images (the first n rows are theirs).
 
     ``cond``: the per-layer biases the backbone would get, (B, 4*hidden, 1|H, 1|W) each, or None.
     """
@@ -81,12 +81,6 @@ class GenerationCache:
         v = None if i == 0 else self.backbone.scale_input(x[:, :, i - 1 : i, :])  # (n, C, 1, W)
         for block in self.blocks:
             v = block.start_row(i, v)
-
-    @torch.no_grad()
-    def params(self, x: torch.Tensor, i: int, j: int, c: int) -> torch.Tensor:
-        """The head's parameters (n, P) of sub-pixel (c, i, j) of ``x`` (n,C,H,W), every sub-pixel before it final."""
-        self.load(x, i, j, c)
-        return self.step(j, c)[: self.n]
 
     def load(self, x: torch.Tensor, i: int, j: int, c: int) -> None:
         """Copy the pixels of row i of ``x`` (n,C,H,W) that ``step(j, c)`` reads into ``row``."""

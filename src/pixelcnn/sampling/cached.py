@@ -24,30 +24,6 @@ from pixelcnn.sampling.naive import RowCallback
 from pixelcnn.sampling.noise import exact_float32, prepare
 
 
-@dataclass
-class SamplingStats:
-    """What ``sample_cached`` did: ``recomputed`` image sub-pixels whose level was taken from a forward pass (near
-    a CDF boundary), of ``sub_pixels`` drawn, and the largest CDF difference seen between cached and exact."""
-
-    sub_pixels: int = 0
-    recomputed: int = 0
-    max_cdf_error: float = 0.0
-
-
-def default_tolerance(dtype: torch.dtype) -> float:
-    """CDF margin below which ``sample_cached`` asks a full pass: far above the rounding error of ``dtype``.
-
-    A logit error d moves a CDF value c by at most about 2d*c*(1-c). Cached float32 logits differ from a full
-    pass by ~1e-7 (CDF by ~1e-8) on the models we measured; ``sample_cached`` also raises the tolerance to 10x
-    any CDF difference it sees between the two, so a larger error only costs more full passes.
-    """
-    if dtype == torch.float64:
-        return 1e-11
-    if dtype == torch.float32:
-        return 2e-6
-    return 3e-2  # float16 / bfloat16
-
-
 @torch.no_grad()
 def sample_cached(
     backbone: GatedPixelCNN,
@@ -122,3 +98,27 @@ def exact_levels(
     levels, bounds = cached
     error = (cdf_bounds(cdf, levels) - bounds).abs().max()
     return cdf_index(cdf, u), float(error)
+
+
+@dataclass
+class SamplingStats:
+    """What ``sample_cached`` did: ``recomputed`` image sub-pixels whose level was taken from a forward pass (near
+    a CDF boundary), of ``sub_pixels`` drawn, and the largest CDF difference seen between cached and exact."""
+
+    sub_pixels: int = 0
+    recomputed: int = 0
+    max_cdf_error: float = 0.0
+
+
+def default_tolerance(dtype: torch.dtype) -> float:
+    """CDF margin below which ``sample_cached`` asks a full pass: far above the rounding error of ``dtype``.
+
+    A logit error d moves a CDF value c by at most about 2d*c*(1-c). Cached float32 logits differ from a full
+    pass by ~1e-7 (CDF by ~1e-8) on the models we measured; ``sample_cached`` also raises the tolerance to 10x
+    any CDF difference it sees between the two, so a larger error only costs more full passes.
+    """
+    if dtype == torch.float64:
+        return 1e-11
+    if dtype == torch.float32:
+        return 2e-6
+    return 3e-2  # float16 / bfloat16
