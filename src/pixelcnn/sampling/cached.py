@@ -7,8 +7,9 @@ says how far the uniform is from the CDF boundaries around that level.
 
 Those parameters equal a full pass's up to float rounding, so a level can differ from ``sample_naive``'s only when
 the uniform is that close to a boundary. Then (margin under ``tolerance``) the level of that image comes from the
-reference: the logits of a forward pass of that image alone, on rows 0..i only (rows below cannot reach row i),
-so the images are those of ``sample_naive``. The cost grows with the number of images that need it, not the batch.
+reference: the logits of a forward pass of that image alone over the rows pixel (i, j) reads
+(``GatedPixelCNN.pixel_logits``), so the images are those of ``sample_naive``. The cost grows with the number of
+images that need it, not with the batch.
 """
 
 from __future__ import annotations
