@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One prepared GPU run, at most ~4 minutes on one GPU, one JSON file:
-#   - cached sampling at batch 1, 64 and 256 for 32x32x3 and 64x64x3, with the naive speed-up (sampling.py), its
+#   - cached sampling at batch 1, 64 and 256 for 32x32x3 and 64x64x3, with the naive speed-up, and both heads at
+#     16 and 256 images of 32x32x3 side by side (sampling.py), its
 #     per-sub-pixel step replayed as CUDA graphs (--capture true), and at batch 1 and 64 for 32x32x3 without them
 #     (sampling_eager: what the graphs gain);
 #   - training images/s, FLOP/s, fraction of a matmul and MFU for the cifar10 and imagenet64 architectures, fp32 and
@@ -26,8 +27,8 @@ START=$(date +%s)
 
 if [[ "${TINY:-0}" == 1 ]]; then
   MODEL=(--layers 2 --hidden 12 --kernel 3 --threads 1)
-  SAMPLING=(--shapes 3x4x4 --batch-sizes 1,2 --naive-sub-pixels 8 --scale-sizes "")
-  SAMPLING_EAGER=("${SAMPLING[@]}")
+  SAMPLING=(--shapes 3x4x4 --batch-sizes 1,2 --naive-sub-pixels 8 --scale-sizes "" --head-shape 3x3x4 --head-sizes 2)
+  SAMPLING_EAGER=(--shapes 3x4x4 --batch-sizes 1,2 --naive-sub-pixels 8 --scale-sizes "" --heads "")
   TRAIN=(--batch-size 2 --steps 1 --warmup 1 --rounds 1 --matmul-size 64)
   SIZES=(cifar10:6)
   PRECISIONS=(32)
@@ -38,7 +39,7 @@ if [[ "${TINY:-0}" == 1 ]]; then
 else
   MODEL=()
   SAMPLING=(--shapes 3x32x32,3x64x64 --batch-sizes 1,64,256 --naive-sub-pixels 24 --scale-sizes "")
-  SAMPLING_EAGER=(--shapes 3x32x32 --batch-sizes 1,64 --naive-sub-pixels 24 --scale-sizes "")
+  SAMPLING_EAGER=(--shapes 3x32x32 --batch-sizes 1,64 --naive-sub-pixels 24 --scale-sizes "" --heads "")
   TRAIN=(--batch-size 64 --steps 10 --warmup 3 --rounds 3)
   SIZES=(cifar10:32 imagenet64:64)
   PRECISIONS=(32 bf16-mixed)

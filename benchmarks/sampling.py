@@ -13,6 +13,14 @@ with the naive ones on every sub-pixel naive sampling drew (``identical`` over `
 for each of ``--scale-sizes`` (digits shape by default), whose ratio to the smallest n must stay <= 1; the first
 ``--scale-compare`` images of every n are compared with naive sampling of those images alone.
 
+``heads`` times cached sampling of ``--head-sizes`` images of ``--head-shape`` with each of ``--heads`` (YAMLs of
+conf/model/head) on the same backbone, side by side: ``ratio_to_first`` is each head's time over the first head's
+(the target for the logistic mixture over the softmax is <= 1.3). The first ``--head-compare`` images of each run
+are checked against naive sampling of those images alone, on their first ``--naive-sub-pixels`` sub-pixels.
+
+``--clock`` picks the time the ratios compare: ``cpu`` (this process's CPU seconds, fair on a machine shared with
+other jobs), ``wall``, or ``auto`` (CPU seconds on a CPU, wall on a GPU).
+
 ``--capture`` (``sampling.capture``): cached sampling on the static buffers of a ``StepRunner``, whose per-sub-pixel
 step is replayed as CUDA graphs on a GPU (captured in an untimed one-row warm-up, ``capture_s``); ``auto``: on CUDA
 only. On a CPU ``true`` runs the same buffers eagerly.
@@ -26,7 +34,9 @@ import math
 import sys
 
 import torch
-from bench_utils import add_common_args, backbone_config, emit, machine, setup, timed, timed_cpu
+from bench_utils import CONF, add_common_args, backbone_config, emit, machine, setup, timed, timed_cpu
+from hydra.utils import instantiate
+from omegaconf import OmegaConf
 
 from pixelcnn.nn import GatedPixelCNN
 from pixelcnn.sampling import SamplingStats, draw_uniforms, sample_cached, sample_naive
@@ -73,10 +83,7 @@ def measure(
         device,
     )
     naive_total = naive_s * sub_pixels / measured
-    drawn = torch.zeros(sub_pixels, dtype=torch.bool)
-    drawn[:measured] = True
-    # Raster order with channels innermost is (H, W, C) order: the first `measured` of those were drawn.
-    drawn = drawn.view(shape[1], shape[2], shape[0]).permute(2, 0, 1)
+    drawn = naive_prefix(shape, measured)
     identical = bool(torch.equal(cached[:, drawn.to(device)], naive[:, drawn.to(device)]))
     return {
         "image_shape": list(shape),
@@ -124,9 +131,68 @@ def scaling(
     return {"image_shape": list(shape), "compared_images": compare, "results": rows}
 
 
+CLOCK = "auto"  # --clock
+
+
 def clock(device: torch.device) -> str:
-    """The time the targets compare: CPU seconds on a CPU (fair on a machine shared with other jobs), else wall."""
-    return "cached_cpu_s_per_image" if device.type == "cpu" else "cached_s_per_image"
+    """The time the targets compare: ``--clock``; auto: CPU seconds on a CPU (fair on a machine shared with other
+    jobs), else wall."""
+    cpu = CLOCK == "cpu" or (CLOCK == "auto" and device.type == "cpu")
+    return "cached_cpu_s_per_image" if cpu else "cached_s_per_image"
+
+
+def compare_heads(config: dict, args: argparse.Namespace, device: torch.device, shape: tuple[int, int, int]) -> dict:
+    """Cached sampling of each of ``--head-sizes`` images with each head on the same backbone: seconds per image,
+    the ratio to the first head's, fallbacks, and the first images checked against naive sampling of them alone."""
+    rows = []
+    for name in args.heads.split(","):
+        head = instantiate(OmegaConf.load(CONF / "model" / "head" / f"{name}.yaml"))
+        torch.manual_seed(args.seed)
+        backbone = GatedPixelCNN(shape[0], args.levels, head=head, **config).to(device).eval()
+        warm_up(backbone, shape, device)
+        for n in (int(v) for v in args.head_sizes.split(",")):
+            stats, uniforms = SamplingStats(), draw_uniforms(n, shape, seed=0)
+            sampler, _ = cached_sampler(backbone, n, shape, args.capture, device)
+            images, seconds, cpu = timed_cpu(lambda f=sampler, u=uniforms, s=stats: f(uniforms=u, stats=s), device)
+            m = min(n, args.head_compare)
+            limit = min(math.prod(shape), args.naive_sub_pixels) if args.naive_sub_pixels > 0 else None
+            naive = sample_naive(backbone, m, shape, 0, device, uniforms=uniforms[:m], stop_after=limit)
+            drawn = naive_prefix(shape, limit or math.prod(shape)).to(device)
+            rows.append(
+                {
+                    "head": name,
+                    "n": n,
+                    "cached_s_per_image": seconds / n,
+                    "cached_cpu_s_per_image": cpu / n,
+                    "recomputed": stats.recomputed,
+                    "max_cdf_error": stats.max_cdf_error,
+                    "identical_first": bool(torch.equal(images[:m][:, drawn], naive[:, drawn])),
+                }
+            )
+            print(f"head {name} n={n}: {rows[-1][clock(device)]:.4f} s/image", file=sys.stderr, flush=True)
+    first = args.heads.split(",")[0]
+    for row in rows:
+        base = next(r for r in rows if r["head"] == first and r["n"] == row["n"])
+        row["ratio_to_first"] = row[clock(device)] / base[clock(device)]
+    worst = max(r["ratio_to_first"] for r in rows)
+    return {
+        "image_shape": list(shape),
+        "heads": args.heads.split(","),
+        "compared": clock(device),
+        "compared_images": args.head_compare,
+        "compared_sub_pixels": args.naive_sub_pixels,
+        "results": rows,
+        "worst_ratio_to_first": worst,
+        "target": "<= 1.3",
+        "met": worst <= 1.3,
+    }
+
+
+def naive_prefix(shape: tuple[int, int, int], measured: int) -> torch.Tensor:
+    """(C,H,W) bool: the first ``measured`` sub-pixels in raster order with channels innermost, (H, W, C) order."""
+    drawn = torch.zeros(math.prod(shape), dtype=torch.bool)
+    drawn[:measured] = True
+    return drawn.view(shape[1], shape[2], shape[0]).permute(2, 0, 1)
 
 
 def targets(results: list[dict], scale: dict | None, device: torch.device) -> dict:
@@ -173,11 +239,18 @@ def main() -> None:
         "--capture", default="auto", type=lambda t: {"true": True, "false": False}.get(t, t),
         choices=["auto", True, False], help="static buffers, CUDA graphs on a GPU (auto: on CUDA)",
     )  # fmt: skip
+    parser.add_argument("--heads", default="softmax,logistic_mixture", help="conf/model/head names (empty: none)")
+    parser.add_argument("--head-shape", default="3x32x32", help="CxHxW of the head comparison")
+    parser.add_argument("--head-sizes", default="16,256", help="images sampled at once per head")
+    parser.add_argument("--head-compare", type=int, default=2, help="images per run compared with naive sampling")
+    parser.add_argument("--clock", default="auto", choices=["auto", "cpu", "wall"], help="time the ratios compare")
     args = parser.parse_args()
+    global CLOCK
+    CLOCK = args.clock
     device = setup(args)
     config = backbone_config(args.model_config, args)
     results = []
-    for text in args.shapes.split(","):
+    for text in filter(None, args.shapes.split(",")):
         shape = parse_shape(text)
         torch.manual_seed(args.seed)
         backbone = GatedPixelCNN(shape[0], args.levels, **config).to(device).eval()
@@ -195,6 +268,17 @@ def main() -> None:
         scale = scaling(backbone, shape, sizes, args.scale_compare, device, args.capture)
         print(f"scaling {args.scale_shape}: {[round(r['ratio_to_smallest_n'], 3) for r in scale['results']]}",
               file=sys.stderr, flush=True)  # fmt: skip
+    heads = compare_heads(config, args, device, parse_shape(args.head_shape)) if args.heads else None
+    checks = targets(results, scale, device)
+    if heads is not None:
+        checks["identical_to_naive"] = checks["identical_to_naive"] and all(
+            r["identical_first"] for r in heads["results"]
+        )
+        checks["heads"] = {
+            "worst_ratio_to_first": heads["worst_ratio_to_first"],
+            "target": "<= 1.3",
+            "met": heads["met"],
+        }
     emit(
         {
             "benchmark": "sampling",
@@ -207,7 +291,8 @@ def main() -> None:
             "cuda_graphs": device.type == "cuda" and use_capture(args.capture, device),
             "results": results,
             "scaling": scale,
-            "targets": targets(results, scale, device),
+            "heads": heads,
+            "targets": checks,
         }
     )
 

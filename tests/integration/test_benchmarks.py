@@ -28,8 +28,16 @@ def test_sampling_benchmark_compares_naive_and_cached() -> None:
     out = run_benchmark(
         "sampling.py", "--shapes", "1x3x4,3x4x3", "--batch-sizes", "1,2", "--naive-sub-pixels", "20",
         "--scale-shape", "1x3x3", "--scale-levels", "5", "--scale-sizes", "2,6", "--scale-compare", "3",
+        "--head-shape", "3x3x4", "--head-sizes", "2,3", "--clock", "wall",
     )  # fmt: skip
     assert out["benchmark"] == "sampling" and out["device"] == "cpu" and out["backbone"]["num_layers"] == 2
+    # both heads side by side on the same backbone, the mixture's time over the softmax's, the same images as naive
+    heads = out["heads"]
+    assert [(r["head"], r["n"]) for r in heads["results"]] == [
+        ("softmax", 2), ("softmax", 3), ("logistic_mixture", 2), ("logistic_mixture", 3),
+    ]  # fmt: skip
+    assert all(r["identical_first"] for r in heads["results"]) and heads["compared"] == "cached_s_per_image"
+    assert heads["results"][0]["ratio_to_first"] == 1.0 and heads["results"][2]["ratio_to_first"] > 0
     assert out["capture"] == "auto" and out["static_buffers"] is False  # auto: static buffers / graphs on CUDA only
     rows = out["results"]
     assert [(r["image_shape"], r["batch_size"]) for r in rows] == [
@@ -46,7 +54,7 @@ def test_sampling_benchmark_compares_naive_and_cached() -> None:
     assert scale["image_shape"] == [1, 3, 3] and [r["n"] for r in scale["results"]] == [2, 6]
     assert scale["results"][0]["identical_first"] is True and scale["results"][1]["identical_first"] is True
     targets = out["targets"]
-    assert targets["identical_to_naive"] is True and targets["compared"] == "cached_cpu_s_per_image"
+    assert targets["identical_to_naive"] is True and targets["compared"] == "cached_s_per_image"  # --clock wall
     assert [t["image_shape"] for t in targets["batch_ratios"]] == [[1, 3, 4], [3, 4, 3]]
     assert targets["scale"]["worst_ratio_to_smallest_n"] == scale["results"][1]["ratio_to_smallest_n"]
 

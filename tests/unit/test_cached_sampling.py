@@ -11,8 +11,8 @@ from pixelcnn.conditioning import VectorConditioner
 from pixelcnn.figures import SampleGrid, draw_figures
 from pixelcnn.models import ClassConditionalPixelCNN, PixelCNN
 from pixelcnn.nn import GatedPixelCNN, LogisticMixtureHead
+from pixelcnn.nn.generation import GenerationCache
 from pixelcnn.sampling import SamplingStats, sample_cached, sample_naive
-from pixelcnn.sampling.cache import GenerationCache
 from tests.helpers import TINY_BACKBONE
 
 HEIGHT, WIDTH = 4, 5  # not square, so a swapped height and width would show
@@ -60,15 +60,22 @@ CASES = [
 
 
 def perturb_cache(monkeypatch: pytest.MonkeyPatch, scale: float) -> None:
-    """Make every cached logit off by ~``scale`` (Gaussian noise), so draws near a CDF boundary need the fallback."""
+    """Make every cached head parameter (the softmax head's: logit) off by ~``scale`` (Gaussian noise), so draws
+    near a CDF boundary need the fallback."""
     exact_step = GenerationCache.step
     generator = torch.Generator().manual_seed(0)
 
     def perturbed(self, j, c):
-        logits = exact_step(self, j, c)
-        return logits + scale * torch.randn(logits.shape, generator=generator)
+        params = exact_step(self, j, c)
+        return params + scale * torch.randn(params.shape, generator=generator)
 
     monkeypatch.setattr(GenerationCache, "step", perturbed)
+
+
+def cached_logits(cache: GenerationCache, x: torch.Tensor, i: int, j: int, c: int) -> torch.Tensor:
+    """Logits (n, K) of sub-pixel (c, i, j) from the cache's head parameters there."""
+    cache.load(x, i, j, c)
+    return cache.backbone.head_out.channel_logits(cache.step(j, c)[: x.shape[0]], x[:, :, i, j], c)
 
 
 @pytest.mark.parametrize(("channels", "kernel", "first_kernel", "layers", "cond"), CASES)
@@ -88,7 +95,7 @@ def test_cached_logits_equal_a_full_pass_at_every_sub_pixel(channels, kernel, fi
         cache.start_row(i, seen)
         for j in range(WIDTH):
             for c in range(channels):
-                cached[:, :, c, i, j] = cache.pixel_logits(seen, i, j, c)
+                cached[:, :, c, i, j] = cached_logits(cache, seen, i, j, c)
                 seen[:, c, i, j] = x[:, c, i, j]
     assert full.abs().max() > 1.0  # logits far from zero: a wrong cache cannot hide in rounding
     torch.testing.assert_close(cached, full, rtol=0, atol=2e-5)
@@ -130,7 +137,7 @@ def test_mixture_head_cached_logits_and_samples_equal_naive(channels, kernel, fi
         cache.start_row(i, seen)
         for j in range(WIDTH):
             for c in range(channels):
-                torch.testing.assert_close(cache.pixel_logits(seen, i, j, c), full[:, :, c, i, j], rtol=0, atol=1e-4)
+                torch.testing.assert_close(cached_logits(cache, seen, i, j, c), full[:, :, c, i, j], rtol=0, atol=1e-4)
                 seen[:, c, i, j] = x[:, c, i, j]
     naive = sample_naive(lambda y: backbone(y, biases), n, shape, seed=5)
     stats = SamplingStats()

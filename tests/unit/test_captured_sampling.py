@@ -11,8 +11,8 @@ import torch
 import pixelcnn.sampling.batched
 from pixelcnn.errors import ConfigValueError
 from pixelcnn.models import ClassConditionalPixelCNN
+from pixelcnn.nn.generation import GenerationCache
 from pixelcnn.sampling import SamplingStats, SeededNoise, sample_cached, sample_images, sample_naive
-from pixelcnn.sampling.cache import GenerationCache
 from pixelcnn.sampling.captured import StepRunner, static_runner, use_capture
 from tests.helpers import TINY_BACKBONE
 from tests.helpers.fake_graphs import emulate_cuda_graphs
@@ -116,7 +116,8 @@ def test_buffers_keep_their_addresses_and_the_step_can_run_twice() -> None:
     cache = runner.cache
 
     def buffers() -> list[torch.Tensor]:
-        return [*cache.h_rows, *cache.links, *cache.h_cond, cache.row]
+        layers = [(block.h_row.buffer, block.links, block.h_cond) for block in cache.blocks]
+        return [*(buffer for buffers in layers for buffer in buffers), cache.row]
 
     addresses = [b.data_ptr() for b in buffers()]
     sample_cached(backbone, 3, shape, 0, biases, runner=runner)

@@ -3,44 +3,43 @@ those of the full computation, bit for bit, and parameter names and numbers are 
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
-import torch.nn.functional as F
 
 import pixelcnn.nn.gated_block
-import pixelcnn.sampling.cache
-from pixelcnn.nn import GatedPixelCNN
-from pixelcnn.nn.layers import gate, shift_down
-from pixelcnn.sampling.cache import GenerationCache
+from pixelcnn.nn import GatedBlock, GatedPixelCNN
+from pixelcnn.nn.generation import GenerationCache
+from pixelcnn.nn.layers import gate
 from tests.helpers import TINY_BACKBONE
 
 LAYERS = TINY_BACKBONE["num_layers"]
 
 
-def full_head_params(backbone: GatedPixelCNN, x: torch.Tensor, cond: list[torch.Tensor] | None) -> torch.Tensor:
-    """The head's input as every layer computed it before: all of v, h and skip in every layer, unused ones too."""
-    v = h = backbone.scale_input(x)
-    skip_sum = 0.0
-    for i, block in enumerate(backbone.blocks):
-        v_pre = block.v_conv(v)
-        h_pre = block.h_conv(h) + block.v_to_h(shift_down(v_pre))
-        if cond is not None:
-            cond_v, cond_h = cond[i].chunk(2, dim=1)
-            v_pre, h_pre = v_pre + cond_v, h_pre + cond_h
-        h_gated = block.dropout(gate(h_pre))
-        if block.h_out is not None:
-            h = block.h_out(h_gated) + h if block.residual else block.h_out(h_gated)
-        v = gate(v_pre)
-        skip_sum = skip_sum + block.skip(h_gated)
-    return backbone.head_out(F.relu(backbone.head_hidden(F.relu(skip_sum))))
+def full_computation(backbone: GatedPixelCNN) -> GatedPixelCNN:
+    """The same weights with a last layer that computes all a middle layer does (its vertical gate and residual
+    1x1, unused): the network as it was before the last layer skipped them."""
+    reference = copy.deepcopy(backbone)
+    last = reference.blocks[-1]
+    full = GatedBlock(
+        in_channels=last.v_conv.conv.in_channels, hidden_channels=last.hidden_channels,
+        skip_channels=last.skip.conv.out_channels, kernel_size=2 * last.v_conv.pad + 1,
+        image_channels=backbone.image_channels,
+        first=False, last=False,
+    )  # fmt: skip
+    missing, unexpected = full.load_state_dict(last.state_dict(), strict=False)
+    assert missing == ["h_out.conv.weight", "h_out.conv.bias"] and not unexpected
+    reference.blocks[-1] = full
+    return reference.eval()
 
 
 def counting(monkeypatch: pytest.MonkeyPatch, module: object) -> list[int]:
     calls: list[int] = []
 
-    def counted(x: torch.Tensor) -> torch.Tensor:
+    def counted(x: torch.Tensor, dim: int = 1) -> torch.Tensor:
         calls.append(1)
-        return gate(x)
+        return gate(x, dim)
 
     monkeypatch.setattr(module, "gate", counted)
     return calls
@@ -53,7 +52,7 @@ def test_logits_equal_the_full_computation(conditioned: bool) -> None:
     x = torch.randint(0, 16, (2, 3, 6, 5))
     cond = [torch.randn(2, backbone.cond_channels, 6, 5) for _ in range(LAYERS)] if conditioned else None
     with torch.no_grad():
-        assert torch.equal(backbone.head_params(x, cond), full_head_params(backbone, x, cond))
+        assert torch.equal(backbone.head_params(x, cond), full_computation(backbone).head_params(x, cond))
 
 
 def test_the_last_layer_gates_only_its_horizontal_stack(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -74,6 +73,6 @@ def test_the_cached_sampler_advances_no_vertical_gate_of_the_last_layer(monkeypa
     cache = GenerationCache(backbone, 2, 4, 4)
     x = torch.zeros(2, 1, 4, 4, dtype=torch.long)
     cache.start_row(0, x)
-    calls = counting(monkeypatch, pixelcnn.sampling.cache)
+    calls = counting(monkeypatch, pixelcnn.nn.gated_block)
     cache.start_row(1, x)
     assert len(calls) == LAYERS - 1

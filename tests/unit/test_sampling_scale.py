@@ -15,10 +15,16 @@ from tests.unit.test_cached_sampling import HEIGHT, WIDTH, biases_of, perturb_ca
 N = 5
 
 
-def record_passes(backbone: torch.nn.Module) -> list[tuple[int, ...]]:
-    """Input shapes of every forward call of ``backbone`` from now on."""
+def record_passes(monkeypatch: pytest.MonkeyPatch, backbone: torch.nn.Module) -> list[tuple[int, ...]]:
+    """Input shapes of every pass of ``backbone`` through its layers (``head_params``) from now on."""
     shapes: list[tuple[int, ...]] = []
-    backbone.register_forward_pre_hook(lambda _module, args: shapes.append(tuple(args[0].shape)))
+    layers = backbone.head_params
+
+    def recorded(x, cond=None):
+        shapes.append(tuple(x.shape))
+        return layers(x, cond)
+
+    monkeypatch.setattr(backbone, "head_params", recorded)
     return shapes
 
 
@@ -36,7 +42,7 @@ def test_the_fallback_recomputes_only_the_images_that_need_it(monkeypatch: pytes
         one = sample_naive(lambda x, a=alone: backbone(x, a), 1, shape, 0, uniforms=uniforms[k : k + 1])
         assert torch.equal(one[0], naive[k]), k
     perturb_cache(monkeypatch, 1e-3)  # many draws within the tolerance 0.01 of a boundary take the fallback
-    passes = record_passes(backbone)
+    passes = record_passes(monkeypatch, backbone)
     stats = SamplingStats()
     cached = sample_cached(backbone, N, shape, 0, biases, uniforms=uniforms, tolerance=0.01, stats=stats)
     assert torch.equal(cached, naive)
@@ -96,3 +102,19 @@ def test_the_noise_in_memory_is_one_chunk(monkeypatch: pytest.MonkeyPatch) -> No
     sampled.clear()
     assert torch.equal(images, model.sample(11, cond=labels, noise=original_draw(11, (1, 3, 3), 1), batch_size=4))
     assert sampled == [4, 4, 3]
+
+
+@pytest.mark.parametrize(("kernel", "first_kernel", "layers"), [(3, 3, 2), (3, 5, 3), (5, 7, 2)])
+def test_the_fallback_pass_reads_only_the_rows_a_pixel_sees(kernel: int, first_kernel: int, layers: int) -> None:
+    """On an image taller than the backbone's reach (``rows_above``), the logits of one pixel from a pass over
+    the rows it reads only are those of a full forward pass, conditioned on a bias map too."""
+    backbone = random_backbone(3, kernel, first_kernel, layers)
+    height = backbone.rows_above + 4
+    x = torch.randint(0, 9, (2, 3, height, WIDTH), generator=torch.Generator().manual_seed(0))
+    biases = [torch.randn(2, backbone.cond_channels, height, WIDTH) for _ in range(layers)]
+    with torch.no_grad():
+        full = backbone(x, biases)
+        for i in range(height):
+            for j in range(WIDTH):
+                torch.testing.assert_close(backbone.pixel_logits(x, biases, i, j), full[..., i, j], rtol=0, atol=1e-5)
+    assert backbone.rows_above == 1 + first_kernel // 2 + (layers - 1) * (kernel // 2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -10,6 +11,7 @@ from torch import nn
 
 from pixelcnn.nn.checks import check_backbone
 from pixelcnn.nn.gated_block import GatedBlock
+from pixelcnn.nn.generation import GenerationCache
 from pixelcnn.nn.heads import Head, SoftmaxHead
 from pixelcnn.nn.layers import HorizontalConv
 from pixelcnn.nn.masks import channel_groups
@@ -103,4 +105,30 @@ class GatedPixelCNN(nn.Module):
         for i, block in enumerate(self.blocks):
             v, h, skip = block(v, h, None if cond is None else cond[i])
             skip_sum = skip_sum + skip
-        return self.head_out(F.relu(self.head_hidden(F.relu(skip_sum))))
+        return self.head_out(self.head_features(skip_sum))
+
+    @property
+    def rows_above(self) -> int:
+        """How many rows above it a row's outputs read: each layer's vertical conv reaches n//2 rows up, the link
+        one more. Rows farther up can be cut off (zero padded) without changing that row."""
+        return 1 + sum(block.v_conv.pad for block in self.blocks)
+
+    def pixel_logits(self, x: torch.Tensor, cond: list[torch.Tensor] | None, i: int, j: int) -> torch.Tensor:
+        """Logits (B,K,C) of pixel (i, j) as ``forward`` gives them, from a pass over the rows i reads only (row i
+        and ``rows_above``) and the head's distribution at that pixel only."""
+        top = max(0, i - self.rows_above)
+
+        def rows(t: torch.Tensor) -> torch.Tensor:
+            return t[:, :, top : i + 1] if t.shape[2] > 1 else t
+
+        out = self.head_params(rows(x), None if cond is None else [rows(b) for b in cond])
+        return self.head_out.logits(out[:, :, -1:, j : j + 1], x[:, :, i : i + 1, j : j + 1])[..., 0, 0]
+
+    def head_features(self, skip_sum: torch.Tensor, hidden: Callable | None = None) -> torch.Tensor:
+        """The head's input relu(1x1(relu(sum of skips))): maps (B,skip,H,W), or channel-last (B,skip) with
+        ``hidden`` the 1x1 over rows (``head_hidden.rows()``)."""
+        return F.relu((hidden or self.head_hidden)(F.relu(skip_sum)))
+
+    def cache(self, batch_size: int, height: int, width: int, cond: list[torch.Tensor] | None) -> GenerationCache:
+        """The state that computes one new sub-pixel at a time (``GenerationCache``) for ``batch_size`` images."""
+        return GenerationCache(self, batch_size, height, width, cond)

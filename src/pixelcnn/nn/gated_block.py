@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
@@ -37,6 +39,9 @@ class GatedBlock(nn.Module):
     The ``last`` layer feeds only its skip output onward, so it has no residual 1x1 (no unused parameters,
     which DDP would reject) and computes no vertical output (its gate and vertical bias; ``Vconv`` is still needed
     for the link).
+
+    ``forward`` computes the whole image; ``cache`` gives the state (``BlockCache``) that computes one new row of
+    the vertical stack and the newest pixels of the horizontal one. Both call ``vertical`` and ``horizontal``.
     """
 
     def __init__(
@@ -76,13 +81,99 @@ class GatedBlock(nn.Module):
     ) -> tuple[torch.Tensor | None, torch.Tensor | None, torch.Tensor]:
         """(B,in,H,W) x2 -> v (B,hidden,H,W), h (B,hidden,H,W) (both None in the last layer), skip (B,skip,H,W)."""
         v_pre = self.v_conv(v)
-        h_pre = self.h_conv(h) + self.v_to_h(shift_down(v_pre))
         cond_v, cond_h = bias_halves(cond, self.hidden_channels, self.last)
+        h_new, skip = self.horizontal(self.h_conv(h) + self.v_to_h(shift_down(v_pre)), h, cond_h, dim=1)
+        return self.vertical(v_pre, cond_v), h_new, skip
+
+    def vertical(self, v_pre: torch.Tensor, cond_v: torch.Tensor | None) -> torch.Tensor | None:
+        """The vertical output gate(Vconv(v) + c_v) (B,hidden,H|1,W) of pre-activations (B,2*hidden,H|1,W); None in
+        the last layer, whose vertical output feeds nothing."""
+        if self.last:
+            return None
+        return gate(v_pre if cond_v is None else v_pre + cond_v)
+
+    def horizontal(
+        self,
+        h_pre: torch.Tensor,
+        h: torch.Tensor,
+        cond_h: torch.Tensor | None,
+        dim: int = 1,
+        pointwise: tuple[Callable | None, Callable] | None = None,
+    ) -> tuple[torch.Tensor | None, torch.Tensor]:
+        """(h', skip) from the horizontal pre-activation Hconv(h) + link and the input h: the gate, the residual
+        1x1 and the skip 1x1. Maps (B,ch,H,W) with ``dim=1``, or channel-last rows (B,cols,ch) with ``dim=-1`` and
+        ``pointwise`` the two 1x1s over rows (``HorizontalConv.rows``: the residual's, None in the last layer, and
+        the skip's)."""
+        h_out, skip_out = pointwise or (self.h_out, self.skip)
         if cond_h is not None:
             h_pre = h_pre + cond_h
-        h_gated = self.dropout(gate(h_pre))
+        h_gated = self.dropout(gate(h_pre, dim))
+        skip = skip_out(h_gated)
         if self.last:  # only the skip output is used
-            return None, None, self.skip(h_gated)
-        v_new = gate(v_pre if cond_v is None else v_pre + cond_v)
-        h_new = self.h_out(h_gated) + h if self.residual else self.h_out(h_gated)
-        return v_new, h_new, self.skip(h_gated)
+            return None, skip
+        h_new = h_out(h_gated)
+        return (h_new + h if self.residual else h_new), skip
+
+    def cache(self, batch: int, width: int, cond: torch.Tensor | None, like: torch.Tensor) -> BlockCache:
+        """The generation state for ``batch`` images of ``width`` columns with biases shaped like ``cond`` (or
+        None), in the dtype and on the device of ``like``."""
+        return BlockCache(self, batch, width, cond, like)
+
+
+class BlockCache:
+    """A ``GatedBlock``'s state while images are generated in raster order (Ramachandran et al. 2017).
+
+    ``start_row(i, v_in)`` advances the vertical stack (output row i-1 from input row i-1, whose rows above it are
+    kept in ``VerticalRows``) and stores the link into row i; ``step(first, j, h_in)`` then computes the horizontal
+    stack at columns first..j of row i. Everything ``step`` reads or writes has a fixed address (a CUDA graph may
+    replay it): the horizontal input row, the link row ``links`` (B,W,2h) and the bias row ``h_cond``.
+    """
+
+    def __init__(
+        self, block: GatedBlock, batch: int, width: int, cond: torch.Tensor | None, like: torch.Tensor
+    ) -> None:
+        self.block, self.width, self.like = block, width, like
+        pre = 2 * block.hidden_channels
+        self.h_row = block.h_conv.row(batch, width, like)
+        self.pointwise = (None if block.h_out is None else block.h_out.rows(), block.skip.rows())
+        self.links = like.new_zeros(batch, width, pre)
+        self.h_cond = None if cond is None else like.new_zeros(batch, cond.shape[3], pre)
+        self.reset(batch, cond)
+
+    def reset(self, n: int, cond: torch.Tensor | None) -> None:
+        """Start over for the first n images with this layer's bias ``cond`` (n|1, 4h, 1|H, 1|W), shaped like the
+        one the cache was made with, or None if it was made with None."""
+        self.n, self.cond = n, cond
+        self.v_rows = self.block.v_conv.rows(n, self.width, self.like)
+        for buffer in (self.h_row.buffer, self.links, self.h_cond):
+            if buffer is not None:
+                buffer.zero_()
+
+    def start_row(self, i: int, v_in: torch.Tensor | None) -> torch.Tensor | None:
+        """Row i-1 (n,in,1,W) of the block's vertical input (None for i = 0) -> row i-1 of its vertical output
+        (None for i = 0 and in the last layer); sets the link and bias of row i for ``step``."""
+        block, n = self.block, self.n
+        cond_v, cond_h = bias_halves(self.cond, block.hidden_channels, block.last)
+        v_pre = self.v_rows.push(v_in) if v_in is not None else self.like.new_zeros(n, self.links.shape[2], 1, 1)
+        self.links[:n] = block.v_to_h(v_pre)[:, :, 0].transpose(1, 2)  # row 0: shift_down's zeros
+        if cond_h is not None:
+            self.h_cond[:n] = row_of(cond_h, i)[:, :, 0].transpose(1, 2)
+        if v_in is None:
+            return None
+        return block.vertical(v_pre, None if cond_v is None else row_of(cond_v, i - 1))
+
+    def step(self, first: int, j: int, h_in: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor]:
+        """Input columns first..j (B,cols,in) of row i -> the block's h' there (B,cols,hidden) (None in the last
+        layer) and its skip output at column j (B,skip)."""
+        self.h_row.write(first, h_in)
+        h_pre = self.h_row.output(first, j) + self.links[:, first : j + 1]
+        cond_h = self.h_cond
+        if cond_h is not None and cond_h.shape[1] > 1:
+            cond_h = cond_h[:, first : j + 1]
+        h_new, skip = self.block.horizontal(h_pre, self.h_row.read(first, j), cond_h, -1, self.pointwise)
+        return h_new, skip[:, -1]
+
+
+def row_of(bias: torch.Tensor, row: int) -> torch.Tensor:
+    """Row ``row`` of a bias (B, ch, 1|H, 1|W) -> (B, ch, 1, 1|W); a bias constant over rows is returned as is."""
+    return bias[:, :, row : row + 1] if bias.shape[2] > 1 else bias

@@ -16,7 +16,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from pixelcnn.nn.layers import HorizontalConv
+from pixelcnn.nn.draw import draw_from_logits, search_cdf
+from pixelcnn.nn.layers import HorizontalConv, RowConv
 from pixelcnn.nn.masks import channel_groups
 from pixelcnn.nn.scale import levels_to_signed
 
@@ -27,7 +28,8 @@ LOG_SCALE_RANGE = (-7.0, 7.0)
 class Head(HorizontalConv):
     """A masked 1x1 conv (its state_dict names are ``conv.weight``, ``conv.bias``) plus a distribution per channel.
 
-    Subclasses set ``params_per_channel`` and implement ``channel_logits``.
+    Subclasses set ``params_per_channel`` and implement ``channel_logits``. For generation, ``channel_rows``
+    computes one channel's parameters at one pixel and ``draw`` turns them into a level.
     """
 
     params_per_channel: int
@@ -40,6 +42,17 @@ class Head(HorizontalConv):
     def channel_logits(self, params: torch.Tensor, pixel: torch.Tensor, c: int) -> torch.Tensor:
         """Channel c's block (..., P) and the levels (..., C) of its pixel (only channels < c are read) -> (..., K)."""
         raise NotImplementedError
+
+    def channel_rows(self, c: int) -> RowConv:
+        """The part of this conv that computes channel c's block: features (B, F) at a pixel -> (B, P)."""
+        return self.rows(slice(c * self.params_per_channel, (c + 1) * self.params_per_channel))
+
+    def draw(
+        self, params: torch.Tensor, pixel: torch.Tensor, c: int, u: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The level (n,) long that ``inverse_cdf`` of ``channel_logits(params, pixel, c)`` picks for uniforms u
+        (n,), and u's distance (n,) float64 to the nearest boundary of the CDF it was computed from."""
+        return draw_from_logits(self.channel_logits(params, pixel, c), u)
 
     def logits(self, out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """Conv output (B, C*P, H, W) and the levels x (B,C,H,W) -> logits (B,K,C,H,W)."""
@@ -145,6 +158,21 @@ class LogisticMixtureHead(Head):
         levels = torch.arange(self.num_levels, device=params.device)
         per_bin = logistic_bin_log_prob(levels, mean[..., None], log_scale[..., None], self.num_levels)
         return torch.logsumexp(log_weights[..., None] + per_bin, dim=-2)
+
+    def draw(
+        self, params: torch.Tensor, pixel: torch.Tensor, c: int, u: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``Head.draw`` without the K bins: the mixture's CDF at the upper edge of level k's bin is a weighted sum
+        of M sigmoids, monotone in k, so ``search_cdf`` finds the level from ~2*sqrt(K) CDF values (float64)."""
+        log_weights, mean, log_scale = self.mixture(params.double(), pixel, c)
+        weights, inv_scale, k = log_weights.exp()[:, None], torch.exp(-log_scale)[..., None], self.num_levels
+        # the upper edge of each level's bin, (2k + 2 - K) / (K - 1), and of level K-1's (open: never asked)
+        edges = torch.arange(2 - k, k + 1, 2, dtype=torch.float64, device=params.device) / (k - 1)
+
+        def cdf_at(levels: torch.Tensor) -> torch.Tensor:  # (n|1, m) -> (n, m)
+            return (weights @ torch.sigmoid((edges[levels][:, None] - mean[..., None]) * inv_scale))[:, 0]
+
+        return search_cdf(cdf_at, u, k)
 
     def log_prob(self, out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """log p at the observed levels only (B,C,H,W): no (K,) axis, so training costs no more than the softmax."""

@@ -1,8 +1,15 @@
-"""Cached sampling: per-layer caches (``pixelcnn.sampling.cache``), each layer computed only where the new
-sub-pixel changes it. Its logits equal the full pass's up to float rounding; when an image's uniform falls so close
-to a CDF boundary that rounding could pick another level, that image's logits at that sub-pixel come from a forward
-pass of that image alone, on its rows 0..i only (rows below cannot reach row i), so it returns the images of
-``sample_naive``. The cost of that safeguard grows with the number of images that need it, not with the batch.
+"""Cached sampling: how one image is drawn, sub-pixel by sub-pixel, without a full forward pass per sub-pixel.
+
+For every row i, pixel j and channel c in raster / R -> G -> B order: the network's layers advance their caches to
+sub-pixel (c, i, j) and give the head's parameters there (``GenerationCache``, ``pixelcnn.nn.generation``); the head
+draws the level that the inverse CDF of its distribution picks for this sub-pixel's uniform (``Head.draw``), and
+says how far the uniform is from the CDF boundaries around that level.
+
+Those parameters equal a full pass's up to float rounding, so a level can differ from ``sample_naive``'s only when
+the uniform is that close to a boundary. Then (margin under ``tolerance``) the level of that image comes from the
+reference: the logits of a forward pass of that image alone over the rows pixel (i, j) reads
+(``GatedPixelCNN.pixel_logits``), so the images are those of ``sample_naive``. The cost grows with the number of
+images that need it, not with the batch.
 """
 
 from __future__ import annotations
@@ -12,41 +19,10 @@ from dataclasses import dataclass
 import torch
 
 from pixelcnn.nn.backbone import GatedPixelCNN
-from pixelcnn.sampling.cache import GenerationCache
+from pixelcnn.nn.draw import bound_margins, cdf_bounds, cdf_index, level_cdf
 from pixelcnn.sampling.captured import StepRunner
 from pixelcnn.sampling.naive import RowCallback
-from pixelcnn.sampling.noise import boundary_margins, cdf_index, default_tolerance, exact_float32, level_cdf, prepare
-
-
-@dataclass
-class SamplingStats:
-    """What ``sample_cached`` did: ``recomputed`` image sub-pixels whose logits were taken from a forward pass (near
-    a CDF boundary), of ``sub_pixels`` drawn, and the largest CDF difference seen between cached and exact logits."""
-
-    sub_pixels: int = 0
-    recomputed: int = 0
-    max_cdf_error: float = 0.0
-
-
-def rows_of(tensor: torch.Tensor, index: torch.Tensor, rows: int) -> torch.Tensor:
-    """Images ``index`` of a (B|1, ch, H|1, W|1) tensor, cut to its first ``rows`` rows when it has rows."""
-    part = tensor[index] if tensor.shape[0] > 1 else tensor
-    return part[:, :, :rows] if part.shape[2] > 1 else part
-
-
-def exact_logits(
-    backbone: GatedPixelCNN,
-    x: torch.Tensor,
-    cond: list[torch.Tensor] | None,
-    index: torch.Tensor,
-    c: int,
-    i: int,
-    j: int,
-) -> torch.Tensor:
-    """Logits (m,K) of sub-pixel (c,i,j) of images ``index`` (m,) of ``x`` (B,C,H,W), by a forward pass of those
-    images alone. Row i of every layer reads rows <= i only, so the pass stops at row i."""
-    biases = None if cond is None else [rows_of(b, index, i + 1) for b in cond]
-    return backbone(rows_of(x, index, i + 1), biases)[:, :, c, i, j]
+from pixelcnn.sampling.noise import exact_float32, prepare
 
 
 @torch.no_grad()
@@ -67,18 +43,18 @@ def sample_cached(
     """The images ``sample_naive(lambda x: backbone(x, cond), ...)`` returns, at a fraction of the cost.
 
     ``cond``: the backbone's per-layer biases (n, 4*hidden, 1|H, 1|W) or None. ``tolerance``: CDF margin under
-    which an image's logits at a sub-pixel come from a forward pass (default ``default_tolerance`` of the weights'
+    which an image's level at a sub-pixel comes from a forward pass (default ``default_tolerance`` of the weights'
     dtype; 0 never does). ``stats`` is filled in when given. ``runner``: the step of its cache (reset here for
     these n <= its batch_size images; ``static_runner``) instead of a new cache's. Returns a LongTensor (n,C,H,W).
     """
     channels, height, width = image_shape
     u, x = prepare(n, image_shape, seed, uniforms, device)
-    if tolerance is None:
-        tolerance = default_tolerance(backbone.head_out.conv.weight.dtype)
+    head = backbone.head_out
+    tolerance = default_tolerance(head.conv.weight.dtype) if tolerance is None else tolerance
     stats = stats if stats is not None else SamplingStats()
     with exact_float32():
         if runner is None:
-            cache = GenerationCache(backbone, n, height, width, cond)
+            cache = backbone.cache(n, height, width, cond)
             step = cache.step
         else:
             cache, step = runner.cache, runner
@@ -88,19 +64,62 @@ def sample_cached(
             for j in range(width):
                 for c in range(channels):
                     cache.load(x, i, j, c)
-                    cdf = level_cdf(step(j, c)[:n])
                     u_now = u[:, c, i, j]
+                    levels, bounds = head.draw(step(j, c)[:n], x[:, :, i, j], c, u_now)
                     if tolerance > 0:
-                        near = (boundary_margins(cdf, u_now) < tolerance).nonzero()[:, 0]
+                        near = (bound_margins(bounds, u_now) < tolerance).nonzero()[:, 0]
                         if len(near):
-                            exact = level_cdf(exact_logits(backbone, x, cond, near, c, i, j))
-                            error = float((exact - cdf[near]).abs().max())
+                            cached = (levels[near], bounds[near])
+                            levels[near], error = exact_levels(backbone, x, cond, near, (c, i, j), u_now[near], cached)
                             stats.recomputed += len(near)
                             stats.max_cdf_error = max(stats.max_cdf_error, error)
                             tolerance = max(tolerance, 10 * error)
-                            cdf[near] = exact
-                    x[:, c, i, j] = cdf_index(cdf, u_now)
+                    x[:, c, i, j] = levels
             if on_row is not None:
                 on_row(i)
     stats.sub_pixels += n * channels * height * width
     return x
+
+
+def exact_levels(
+    backbone: GatedPixelCNN,
+    x: torch.Tensor,
+    cond: list[torch.Tensor] | None,
+    index: torch.Tensor,
+    where: tuple[int, int, int],
+    u: torch.Tensor,
+    cached: tuple[torch.Tensor, torch.Tensor],
+) -> tuple[torch.Tensor, float]:
+    """The levels (m,) that ``sample_naive`` draws at sub-pixel ``where`` = (c, i, j) of images ``index`` (m,) of
+    ``x`` for uniforms u (m,): from the logits of a forward pass of those images alone. Also the largest difference
+    between that pass's CDF and the cached one, at the cached draws' bounds (``cached``: levels (m,), bounds (m,2))."""
+    c, i, j = where
+    biases = None if cond is None else [b[index] if b.shape[0] > 1 else b for b in cond]
+    cdf = level_cdf(backbone.pixel_logits(x[index], biases, i, j)[:, :, c])
+    levels, bounds = cached
+    error = (cdf_bounds(cdf, levels) - bounds).abs().max()
+    return cdf_index(cdf, u), float(error)
+
+
+@dataclass
+class SamplingStats:
+    """What ``sample_cached`` did: ``recomputed`` image sub-pixels whose level was taken from a forward pass (near
+    a CDF boundary), of ``sub_pixels`` drawn, and the largest CDF difference seen between cached and exact."""
+
+    sub_pixels: int = 0
+    recomputed: int = 0
+    max_cdf_error: float = 0.0
+
+
+def default_tolerance(dtype: torch.dtype) -> float:
+    """CDF margin below which ``sample_cached`` asks a full pass: far above the rounding error of ``dtype``.
+
+    A logit error d moves a CDF value c by at most about 2d*c*(1-c). Cached float32 logits differ from a full
+    pass by ~1e-7 (CDF by ~1e-8) on the models we measured; ``sample_cached`` also raises the tolerance to 10x
+    any CDF difference it sees between the two, so a larger error only costs more full passes.
+    """
+    if dtype == torch.float64:
+        return 1e-11
+    if dtype == torch.float32:
+        return 2e-6
+    return 3e-2  # float16 / bfloat16

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import torch
 
 from pixelcnn.errors import ConfigValueError, cuda_only
-from pixelcnn.sampling.cache import GenerationCache
+from pixelcnn.nn.generation import GenerationCache
 
 
 def use_capture(capture: bool | str, device: torch.device | str) -> bool:
@@ -21,7 +21,7 @@ def use_capture(capture: bool | str, device: torch.device | str) -> bool:
 
 
 class StepRunner:
-    """Calls ``cache.step(j, c)`` -> logits (batch_size, K) in one fixed output tensor per (j, c): with ``graphs``
+    """Calls ``cache.step(j, c)`` -> head parameters (batch_size, P) in one fixed output per (j, c): with ``graphs``
     (default: on CUDA) a CUDA graph per (j, c), captured at its first call (all in one memory pool) and replayed
     after; without, the same calls replayed eagerly (the step run again, its result copied into that output).
 
@@ -76,5 +76,5 @@ def static_runner(
 ) -> StepRunner:
     """A runner over a new cache for chunks of up to ``batch_size`` images (a smaller last chunk is padded), with
     biases shaped like ``cond`` (those of any chunk); CUDA graphs when the backbone is on CUDA."""
-    cache = GenerationCache(backbone, batch_size, image_shape[1], image_shape[2], cond)
+    cache = backbone.cache(batch_size, image_shape[1], image_shape[2], cond)
     return StepRunner(cache)

@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 import torch
 
-from pixelcnn.sampling.noise import exact_float32, inverse_cdf, prepare
+from pixelcnn.nn.draw import inverse_cdf
+from pixelcnn.sampling.noise import exact_float32, prepare
 
 RowCallback = Callable[[int], None]
 

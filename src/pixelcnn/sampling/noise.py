@@ -1,5 +1,5 @@
-"""The randomness of sampling: one uniform per sub-pixel, and the inverse CDF that turns it into a level. Any sampler
-that visits the same sub-pixels with the same uniforms gives the same images.
+"""The randomness of sampling: one uniform per sub-pixel (the inverse CDF that turns it into a level is
+``pixelcnn.nn.draw``). Any sampler that visits the same sub-pixels with the same uniforms gives the same images.
 
 Image i of seed s has its own uniforms, drawn from a generator seeded with ``image_seed(s, i)``: an image does not
 depend on how many images are drawn with it or in which chunks, and a chunk's uniforms are drawn when it is sampled
@@ -57,44 +57,6 @@ class GivenNoise:
 
     def __call__(self, start: int, stop: int) -> torch.Tensor:
         return self.uniforms[start:stop]
-
-
-def level_cdf(logits: torch.Tensor) -> torch.Tensor:
-    """Logits (n,K) -> cumulative probabilities (n,K) in float64."""
-    return torch.softmax(logits.double(), dim=-1).cumsum(dim=-1)
-
-
-def inverse_cdf(logits: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
-    """Sample a level per row: logits (n,K), uniforms (n,) -> LongTensor (n,) with P(k) = softmax(logits)_k."""
-    return cdf_index(level_cdf(logits), u)
-
-
-def cdf_index(cdf: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
-    """The level ``inverse_cdf`` picks, from cumulative probabilities (n,K) float64 and uniforms (n,) -> (n,) long."""
-    return (cdf < u.to(cdf.device, torch.float64)[:, None]).sum(dim=-1).clamp_(max=cdf.shape[-1] - 1)
-
-
-def boundary_margins(cdf: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
-    """Distance (n,) float64 of each u (n,) to the nearest boundary of its cumulative probabilities (n,K).
-
-    ``inverse_cdf`` can only change its answer under a perturbation of the logits that moves a boundary past u.
-    The last boundary (1) is left out: below or above it, the index is clamped to K-1 either way.
-    """
-    return (cdf[:, :-1] - u.to(cdf.device, torch.float64)[:, None]).abs().amin(dim=-1)
-
-
-def default_tolerance(dtype: torch.dtype) -> float:
-    """CDF margin below which ``sample_cached`` asks a full pass: far above the rounding error of ``dtype``.
-
-    A logit error d moves a CDF value c by at most about 2d*c*(1-c). Cached float32 logits differ from a full
-    pass by ~1e-7 (CDF by ~1e-8) on the models we measured; ``sample_cached`` also raises the tolerance to 10x
-    any CDF difference it sees between the two, so a larger error only costs more full passes.
-    """
-    if dtype == torch.float64:
-        return 1e-11
-    if dtype == torch.float32:
-        return 2e-6
-    return 3e-2  # float16 / bfloat16
 
 
 @contextlib.contextmanager
