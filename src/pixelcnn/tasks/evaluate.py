@@ -49,7 +49,7 @@ def compare_metrics(cfg: DictConfig, trainer: pl.Trainer, datamodule: ImageDataM
     check_compatible(other, datamodule)
     metrics: dict[str, Any] = {"compare/ckpt_path": str(Path(cfg.compare_ckpt).resolve())}
     for split in cfg.splits:
-        results = trainer.test(other, dataloaders=datamodule.eval_dataloader(split), verbose=False)
+        results = trainer.test(other, dataloaders=datamodule.eval_dataloader(split, trainer), verbose=False)
         metrics.update({f"compare/{split}/{k.split('/', 1)[1]}": float(v) for k, v in results[0].items()})
     return metrics
 
@@ -67,7 +67,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     trainer = trainer_from_config(cfg, logger=False, callbacks=[])
     metrics: dict[str, Any] = {"ckpt_path": str(Path(cfg.ckpt_path).resolve())}
     for split in cfg.splits:
-        results = trainer.test(model, dataloaders=datamodule.eval_dataloader(split), verbose=False)
+        results = trainer.test(model, dataloaders=datamodule.eval_dataloader(split, trainer), verbose=False)
         # test/bpd, or test/mse for the MSE auto-encoder, renamed after the split
         metrics.update({f"{split}/{k.split('/', 1)[1]}": float(v) for k, v in results[0].items()})
         metrics[f"{split}/num_images"] = len(datamodule.datasets[split])
