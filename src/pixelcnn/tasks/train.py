@@ -10,7 +10,7 @@ from typing import Any
 import hydra
 import pytorch_lightning as pl
 from omegaconf import DictConfig, OmegaConf
-from pytorch_lightning.callbacks import Callback, ModelCheckpoint, WeightAveraging
+from pytorch_lightning.callbacks import Callback, LearningRateMonitor, ModelCheckpoint, WeightAveraging
 from pytorch_lightning.loggers import Logger
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
@@ -58,6 +58,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         [*instantiate_group(cfg.get("callbacks")), ConfigInCheckpoint(resolved(cfg)), StopOnNonFiniteLoss(), on_signal]
     )
     loggers = instantiate_group(cfg.get("logger"))
+    if not loggers:  # Lightning's LearningRateMonitor refuses a trainer without loggers (logger=null)
+        callbacks = [callback for callback in callbacks if not isinstance(callback, LearningRateMonitor)]
     trainer = trainer_from_config(cfg, callbacks=callbacks, logger=loggers or False)
     check_sweep_strategy(trainer, cfg.trainer.get("strategy"))
     for logger in loggers:
