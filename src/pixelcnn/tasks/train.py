@@ -58,7 +58,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         [*instantiate_group(cfg.get("callbacks")), ConfigInCheckpoint(resolved(cfg)), StopOnNonFiniteLoss(), on_signal]
     )
     loggers = instantiate_group(cfg.get("logger"))
-    if not loggers:  # Lightning's LearningRateMonitor refuses a trainer without loggers (logger=null)
+    if not loggers:  # Lightning's LearningRateMonitor refuses a trainer without loggers (~logger)
         callbacks = [callback for callback in callbacks if not isinstance(callback, LearningRateMonitor)]
     trainer = trainer_from_config(cfg, callbacks=callbacks, logger=loggers or False)
     check_sweep_strategy(trainer, cfg.trainer.get("strategy"))
