@@ -16,7 +16,8 @@ from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from pixelcnn.callbacks import CheckpointOnSignal, ConfigInCheckpoint, StopOnNonFiniteLoss
 from pixelcnn.data.base import ImageDataModule
-from pixelcnn.errors import DataValidationError, RunInterrupted
+from pixelcnn.data.validation import check_model_fits_data
+from pixelcnn.errors import RunInterrupted
 from pixelcnn.figures import draw_figures
 from pixelcnn.logging.media import log_figures
 from pixelcnn.logging.run_info import run_info
@@ -44,7 +45,11 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     datamodule: ImageDataModule = hydra.utils.instantiate(cfg.data)
     datamodule.check_available()
     model: pl.LightningModule = hydra.utils.instantiate(cfg.model, _convert_="all")
-    check_fits_data(model, datamodule)
+    check_model_fits_data(
+        model,
+        datamodule,
+        "leave model.image_shape and model.num_levels to follow the data (data.image_shape, data.num_levels)",
+    )
     ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), output_dir) if cfg.get("train", True) else None
     if ckpt_path is not None:
         note = finished_note(
@@ -95,18 +100,6 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         summary = ", ".join(f"{k} {metrics[k]:.4f}" for k in shown)
         print(f"final: {summary}  (run folder {output_dir})")
     return metrics
-
-
-def check_fits_data(model: pl.LightningModule, datamodule: ImageDataModule) -> None:
-    """A model built for other images or another number of levels than the data's would train on nonsense."""
-    built = (list(getattr(model, "image_shape", datamodule.image_shape)), getattr(model, "num_levels", None))
-    given = (list(datamodule.image_shape), datamodule.num_levels)
-    if built[1] is not None and built != given:
-        raise DataValidationError(
-            f"the model is built for {built[0]} images with {built[1]} levels but the data gives {given[0]} with "
-            f"{given[1]}; leave model.image_shape and model.num_levels to follow the data (data.image_shape, "
-            "data.num_levels)"
-        )
 
 
 def finished_run(ckpt_path: Path, note: str) -> dict[str, Any]:
