@@ -62,4 +62,3 @@ def log_figures(loggers: Iterable[Logger], figures: Mapping[str, str | Path], st
     """Log each figure (name -> PNG) under ``figures/<name>``."""
     for name, path in figures.items():
         log_image(loggers, f"figures/{name}", path, step=step)
-
