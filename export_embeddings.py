@@ -4,7 +4,12 @@ import hydra
 from omegaconf import DictConfig
 
 from pixelcnn.tasks.errors import run_entry_point, user_errors
+from pixelcnn.tasks.quiet import quiet_noise
+from pixelcnn.tasks.resolvers import register_resolvers
 from pixelcnn.tasks.startup import check_complete, removed_if_failed
+
+register_resolvers()  # before @hydra.main composes the config: it uses ${run_name:...}, ${unique_dir:...}
+quiet_noise()
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="export")

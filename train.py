@@ -6,8 +6,13 @@ import hydra
 from omegaconf import DictConfig
 
 from pixelcnn.tasks.errors import run_entry_point
+from pixelcnn.tasks.quiet import quiet_noise
+from pixelcnn.tasks.resolvers import register_resolvers
 from pixelcnn.tasks.startup import check_complete, removed_if_failed
 from pixelcnn.tasks.sweep_jobs import every_trial_failed, exit_if_jobs_failed, run_job
+
+register_resolvers()  # before @hydra.main composes the config: it uses ${run_name:...}, ${unique_dir:...}
+quiet_noise()
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="train")

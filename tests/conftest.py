@@ -10,7 +10,12 @@ import torch
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig
 
+from pixelcnn.tasks.quiet import quiet_noise
+from pixelcnn.tasks.resolvers import register_resolvers
 from tests.helpers import compose_config
+
+register_resolvers()  # as the entry points do before Hydra composes a config (the tests compose in-process too)
+quiet_noise()
 
 
 @pytest.fixture(autouse=True)

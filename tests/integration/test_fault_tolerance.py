@@ -119,7 +119,8 @@ def test_eval_refuses_data_of_another_image_size(make_config, trained: Path) -> 
     cfg = make_config(
         f"ckpt_path={trained / 'checkpoints' / 'last.ckpt'}", "data=patches", "print_config=false", name="eval"
     )
-    with pytest.raises(DataValidationError, match=r"gives \[3, 32, 32\] images .* trained on \[1, 8, 8\]"):
+    refusal = r"the model takes \[1, 8, 8\] images with 17 levels but the data gives \[3, 32, 32\]"
+    with pytest.raises(DataValidationError, match=refusal):
         evaluate(cfg)
 
 

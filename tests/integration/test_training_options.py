@@ -137,3 +137,12 @@ def test_resuming_continues_the_average_where_it_stopped(tmp_path: Path) -> None
     assert_weights_close(resumed.state_dict(), expected)
     restarted = warmup_average(None, [record.weights[3], record.weights[4]], decay=0.5, t=0)
     assert not torch.allclose(expected["conditioner.table.weight"], restarted["conditioner.table.weight"])
+
+
+def test_a_run_without_a_logger_trains_with_the_default_callbacks(make_config) -> None:
+    """~logger (no logger): Lightning's LearningRateMonitor (it refuses a trainer without loggers) is left out."""
+    from pixelcnn.tasks.train import train
+
+    cfg = make_config(*FAST_TRAIN, "~logger", "~callbacks.sample_grid", "figures=none", "test=false")
+    assert "lr_monitor" in cfg.callbacks
+    assert math.isfinite(train(cfg)["val/bpd"])

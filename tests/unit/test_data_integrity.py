@@ -86,7 +86,7 @@ def test_a_model_with_other_levels_than_the_data_is_refused(make_config, capsys)
         train(cfg)
     lines = capsys.readouterr().err.strip().splitlines()
     assert stopped.value.code == 2 and len(lines) == 1, lines
-    assert "the model is built for [1, 8, 8] images with 256 levels but the data gives [1, 8, 8] with 17" in lines[0]
+    assert "the model takes [1, 8, 8] images with 256 levels but the data gives [1, 8, 8] with 17" in lines[0]
 
 
 class FakeCelebA:

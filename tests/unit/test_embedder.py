@@ -149,7 +149,9 @@ def test_export_writes_pairs_that_the_data_module_reads(
         x5, h5, identity5 = dataset[5]
         assert torch.equal(x5, x[5]) and int(identity5) == int(labels[5])
         assert torch.allclose(h5, trained["embedder"].embed(x[5:6])[0], atol=1e-5)
-    with pytest.raises(DataValidationError, match="embedder was trained on"):
+    with pytest.raises(
+        DataValidationError, match=r"the embedder takes \[3, 16, 16\] images .* but the data gives \[3, 8, 8\]"
+    ):
         export_pairs(embedder, textures_of_shape([3, 8, 8]), tmp_path / "other.pt")
 
 

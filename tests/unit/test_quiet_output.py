@@ -49,23 +49,29 @@ def test_the_leafspec_deprecation_is_silenced_but_other_warnings_stay() -> None:
     assert [str(w.message) for w in caught] == ["something the user can fix"]
 
 
-def test_model_summary_has_no_flops_column_when_nothing_was_counted(capsys) -> None:
+def test_model_summary_is_lightnings_with_the_parameter_counts(capsys) -> None:
+    import hydra
     import pytorch_lightning as pl
+    import yaml
+    from pytorch_lightning.callbacks import RichModelSummary
+    from pytorch_lightning.utilities.model_summary import get_human_readable_count
 
-    from pixelcnn.callbacks.model_summary import ModelSummary
     from pixelcnn.models import PixelCNN
-    from tests.helpers import TINY_BACKBONE
+    from tests.helpers import CONF, TINY_BACKBONE
 
+    config = yaml.safe_load((CONF / "callbacks" / "rich_model_summary.yaml").read_text())["rich_model_summary"]
+    summary = hydra.utils.instantiate(config)
+    assert type(summary) is RichModelSummary
     model = PixelCNN((1, 4, 4), 3, backbone=TINY_BACKBONE)
     trainer = pl.Trainer(
         accelerator="cpu", max_steps=1, logger=False, enable_checkpointing=False, enable_progress_bar=False
     )
     trainer.strategy.connect(model)
     model.trainer = trainer
-    ModelSummary(max_depth=1).on_fit_start(trainer, model)
+    summary.on_fit_start(trainer, model)
     out = capsys.readouterr().out
-    assert "backbone" in out and "Total params" in out
-    assert "FLOPs" not in out
+    params = get_human_readable_count(sum(p.numel() for p in model.parameters()))
+    assert "backbone" in out and f"Total params: {params}" in " ".join(out.split())
 
 
 def test_wandb_logger_does_not_pass_the_deprecated_anonymous_setting(tmp_path: Path) -> None:

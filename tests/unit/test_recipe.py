@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from pixelcnn.api import load_model
+from pixelcnn.errors import CheckpointError
 from pixelcnn.models import PixelCNN
 from pixelcnn.models.schedules import WarmupExponentialLR
 from pixelcnn.nn import LogisticMixtureHead
@@ -35,6 +36,15 @@ def test_warmup_is_linear_from_the_first_step_then_decays_per_step() -> None:
     assert rates(WarmupExponentialLR(held), held, 3) == [1.0, 1.0, 1.0]  # no warm-up, gamma 1: constant
     with pytest.raises(ValueError, match="warmup_steps"):
         WarmupExponentialLR(held, warmup_steps=-1)
+
+
+def test_warmup_is_torchs_sequential_schedule_and_an_old_state_says_it_cannot_resume() -> None:
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    schedule = WarmupExponentialLR(optimizer, warmup_steps=3, gamma=0.5)
+    assert isinstance(schedule, torch.optim.lr_scheduler.SequentialLR)
+    old_state = {"warmup_steps": 3, "gamma": 0.5, "base_lrs": [1.0], "last_epoch": 4}  # the hand-written schedule's
+    with pytest.raises(CheckpointError, match="older pixelcnn and cannot be resumed"):
+        schedule.load_state_dict(old_state)
 
 
 def test_the_model_steps_a_per_step_schedule_every_step_and_torch_ones_every_epoch() -> None:

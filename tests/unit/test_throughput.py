@@ -1,4 +1,4 @@
-"""Training throughput through Lightning's ThroughputMonitor: images/s, FLOP/s and MFU once per epoch, in the
+"""Training throughput from public Lightning hooks: images/s, FLOP/s and MFU once per epoch, in the
 logger, even for runs shorter than ``log_every_n_steps``; FLOPs per batch counted once from one image."""
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def column(rows: list[dict[str, str]], key: str) -> list[float]:
 
 
 def test_images_per_sec_flops_and_mfu_are_logged_once_per_epoch(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr("pytorch_lightning.callbacks.throughput_monitor.get_available_flops", lambda *_: PEAK)
+    monkeypatch.setattr("pixelcnn.callbacks.throughput.get_available_flops", lambda *_: PEAK)
     model = ClassConditionalPixelCNN((1, 8, 8), 17, num_classes=10, backbone=TINY_BACKBONE)
     rows = fit(model, tmp_path)
     images, flops, mfu = (column(rows, f"train/{k}") for k in ("images_per_sec", "flops_per_sec", "mfu"))

@@ -4,7 +4,6 @@ from pixelcnn.callbacks.checkpoint_on_signal import CheckpointOnSignal
 from pixelcnn.callbacks.config_in_checkpoint import ConfigInCheckpoint
 from pixelcnn.callbacks.cpu_cost import CPUCost
 from pixelcnn.callbacks.ema import EMA
-from pixelcnn.callbacks.learning_rate import LearningRate
 from pixelcnn.callbacks.nonfinite_loss import StopOnNonFiniteLoss
 from pixelcnn.callbacks.sample_grid import SampleGridCallback
 from pixelcnn.callbacks.throughput import TrainingThroughput
@@ -14,7 +13,6 @@ __all__ = [
     "CheckpointOnSignal",
     "CPUCost",
     "ConfigInCheckpoint",
-    "LearningRate",
     "SampleGridCallback",
     "StopOnNonFiniteLoss",
     "TrainingThroughput",

@@ -41,6 +41,6 @@ class SampleGridCallback(pl.Callback):
 
 
 def validation_step(trainer: pl.Trainer) -> int:
-    """The step Lightning logs this validation's metrics (``val/bpd``) at: its logging counter of optimizer steps,
-    which does not yet count the step of the batch that triggered validation. The grid lines up with them."""
-    return trainer.fit_loop.epoch_loop._batches_that_stepped
+    """The step Lightning logs this validation's metrics (``val/bpd``) at: the optimizer steps before the batch that
+    triggered validation (``global_step`` already counts that batch's step). The grid lines up with them."""
+    return max(trainer.global_step - 1, 0)

@@ -9,7 +9,7 @@ import pytorch_lightning as pl
 from torch.utils.data import DataLoader
 
 from pixelcnn.data.arrays import ImageArrayDataset
-from pixelcnn.data.samplers import UnpaddedDistributedSampler
+from pixelcnn.data.samplers import evaluation_sampler
 from pixelcnn.data.validation import check_images
 from pixelcnn.errors import ConfigValueError
 
@@ -86,7 +86,7 @@ class ImageDataModule(pl.LightningDataModule):
         rest, held = np.sort(order[holdout:]), np.sort(order[:holdout])
         return ImageArrayDataset(images, labels, rest), ImageArrayDataset(images, labels, held)
 
-    def _loader(self, split: str, shuffle: bool, batch_size: int) -> DataLoader:
+    def _loader(self, split: str, shuffle: bool, batch_size: int, trainer: pl.Trainer | None = None) -> DataLoader:
         self.setup()
         dataset = self.datasets[split]
         # Unshuffled (evaluation) loaders read each image once over all DDP ranks; training keeps Lightning's sampler.
@@ -94,7 +94,7 @@ class ImageDataModule(pl.LightningDataModule):
             dataset,
             batch_size=batch_size,
             shuffle=shuffle,
-            sampler=None if shuffle else UnpaddedDistributedSampler(dataset),
+            sampler=None if shuffle else evaluation_sampler(dataset, trainer or self.trainer),
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,
             drop_last=False,
@@ -109,8 +109,9 @@ class ImageDataModule(pl.LightningDataModule):
     def test_dataloader(self) -> DataLoader:
         return self._loader("test", shuffle=False, batch_size=self.eval_batch_size)
 
-    def eval_dataloader(self, split: str) -> DataLoader:
-        """Unshuffled loader of any split, for evaluating bits/dim on train, val or test."""
+    def eval_dataloader(self, split: str, trainer: pl.Trainer | None = None) -> DataLoader:
+        """Unshuffled loader of any split, for evaluating bits/dim on train, val or test; under DDP pass the
+        ``trainer`` that will run it (each of its processes reads its share of the images)."""
         if split not in SPLITS:
             raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
-        return self._loader(split, shuffle=False, batch_size=self.eval_batch_size)
+        return self._loader(split, shuffle=False, batch_size=self.eval_batch_size, trainer=trainer)

@@ -2,42 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sized
+from collections.abc import Sized
 
-import torch.distributed as dist
-from torch.utils.data import DistributedSampler
+import pytorch_lightning as pl
+from pytorch_lightning.overrides.distributed import UnrepeatedDistributedSampler
+
+from pixelcnn.errors import DataValidationError
 
 
-class UnpaddedDistributedSampler(DistributedSampler):
-    """Rank r of W reads indices r, r+W, r+2W, ... of the data set, in order, and nothing else.
+def evaluation_sampler(dataset: Sized, trainer: pl.Trainer | None = None) -> UnrepeatedDistributedSampler:
+    """Lightning's ``UnrepeatedDistributedSampler``: rank r of W reads images r, r+W, r+2W, ... in order, nothing
+    else (ranks may get one image fewer).
 
-    Lightning's ``DistributedSampler`` pads the last batch with repeated images so every rank gets as many; those
-    repeats would be counted twice by ``BitsPerDim``. This sampler does not pad: ranks may get one image fewer.
-    It subclasses ``DistributedSampler`` only so Lightning keeps it instead of injecting its own. The rank and
-    world size are read when iterating, so a loader built before the process group exists (eval.py) still splits.
-    Single-process it is a sequential sampler.
+    Lightning's default ``DistributedSampler`` pads the last batch with repeated images so every rank gets as many;
+    ``BitsPerDim`` would count those twice. Being a ``DistributedSampler``, this one is kept by Lightning. The ranks
+    come from ``trainer`` (known when it is built, before the processes are launched: eval.py makes its loaders
+    then); without a trainer, or on one device, it is a sequential sampler.
     """
-
-    def __init__(self, dataset: Sized) -> None:  # no super().__init__: it needs an initialised process group
-        self.dataset = dataset
-        self.epoch = 0
-        self.shuffle = False
-        self.drop_last = False
-        self.seed = 0
-
-    @property
-    def num_replicas(self) -> int:  # type: ignore[override]
-        return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
-
-    @property
-    def rank(self) -> int:  # type: ignore[override]
-        return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
-
-    def indices(self) -> range:
-        return range(self.rank, len(self.dataset), self.num_replicas)
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self.indices())
-
-    def __len__(self) -> int:
-        return len(self.indices())
+    ranks = (trainer.distributed_sampler_kwargs if trainer is not None else None) or {"num_replicas": 1, "rank": 0}
+    if 0 < len(dataset) < ranks["num_replicas"]:
+        raise DataValidationError(
+            f"{len(dataset)} images cannot be split over {ranks['num_replicas']} processes (each needs at least one); "
+            "evaluate with fewer trainer.devices or trainer.num_nodes"
+        )
+    return UnrepeatedDistributedSampler(dataset, shuffle=False, **ranks)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -38,4 +39,16 @@ def check_images(images: np.ndarray, image_shape: Sequence[int], num_levels: int
         raise DataValidationError(
             f"{source}: image {i} has levels in [{per_image_min[i]}, {per_image_max[i]}], outside "
             f"[0, {num_levels}); set data.num_levels to match the data"
+        )
+
+
+def check_model_fits_data(model: Any, data: Any, fix: str, what: str = "the model", given_by: str = "the data") -> None:
+    """One line (``DataValidationError``) unless ``model`` takes the images ``data`` gives: the same [C, H, W] and
+    number of levels. Both only need ``image_shape`` and ``num_levels`` (a model, a data module, another model)."""
+    takes = (list(model.image_shape), int(model.num_levels))
+    gives = (list(data.image_shape), int(data.num_levels))
+    if takes != gives:
+        raise DataValidationError(
+            f"{what} takes {takes[0]} images with {takes[1]} levels but {given_by} gives {gives[0]} with {gives[1]}; "
+            f"{fix}"
         )

@@ -12,8 +12,8 @@ import torch
 from tqdm import tqdm  # not tqdm.auto: without ipywidgets it warns in notebooks
 
 from pixelcnn.data.base import ImageDataModule
+from pixelcnn.data.validation import check_model_fits_data
 from pixelcnn.embeddings.module import TripletEmbedder
-from pixelcnn.errors import DataValidationError
 
 FORMAT = "pixelcnn-embeddings/1"
 
@@ -47,12 +47,7 @@ def export_pairs(
 
     The file loads with ``torch.load(weights_only=True)``: plain tensors, lists, strings and ints.
     """
-    if tuple(datamodule.image_shape) != embedder.image_shape or datamodule.num_levels != embedder.num_levels:
-        raise DataValidationError(
-            f"the data gives {list(datamodule.image_shape)} images with {datamodule.num_levels} levels but the "
-            f"embedder was trained on {list(embedder.image_shape)} with {embedder.num_levels}; "
-            "pass the matching data=..."
-        )
+    check_model_fits_data(embedder, datamodule, "pass the matching data=...", what="the embedder")
     datamodule.setup()
     content = {
         "format": FORMAT,

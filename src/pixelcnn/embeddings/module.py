@@ -14,6 +14,7 @@ from pixelcnn.embeddings.network import EmbeddingNetwork
 from pixelcnn.embeddings.triplet import batch_hard_triplet_loss, retrieval_accuracy
 from pixelcnn.errors import CheckpointError, InputError
 from pixelcnn.models.base import TrainableModule
+from pixelcnn.nn.modes import eval_mode
 
 
 class TripletEmbedder(TrainableModule):
@@ -59,12 +60,8 @@ class TripletEmbedder(TrainableModule):
     @torch.no_grad()
     def embed(self, x: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
         """Embeddings (N, D) float32 on the CPU of N images, in eval mode, batch by batch."""
-        was_training = self.training
-        self.eval()
-        try:
+        with eval_mode(self):
             chunks = [self(x[i : i + batch_size].to(self.device)).float().cpu() for i in range(0, len(x), batch_size)]
-        finally:
-            self.train(was_training)
         return torch.cat(chunks) if chunks else torch.zeros(0, self.embedding_dim)
 
     def step(self, batch: Sequence[torch.Tensor], stage: str) -> torch.Tensor:

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from pixelcnn.autoencoder.timm_net import create_timm_model
+from pixelcnn.nn.modes import eval_mode
 from pixelcnn.nn.scale import levels_to_signed
 
 
@@ -30,11 +31,9 @@ class EmbeddingNetwork(nn.Module):
         self.num_levels = num_levels
         self.input_size = input_size
         self.features = create_timm_model(backbone_name, image_channels, num_classes=0)
-        with torch.no_grad():  # the pooled feature width, whatever the backbone calls it
-            was_training = self.features.training
+        with torch.no_grad(), eval_mode(self.features):  # the pooled feature width, whatever the backbone calls it
             probe = torch.zeros(1, image_channels, *((input_size, input_size) if input_size else image_size))
-            width = self.features.eval()(probe).shape[-1]
-            self.features.train(was_training)
+            width = self.features(probe).shape[-1]
         self.project = nn.Linear(width, embedding_dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from pixelcnn.api import load_model
+from pixelcnn.data.validation import check_model_fits_data
 from pixelcnn.errors import CheckpointError
 from pixelcnn.figures.base import Figure, SamplingOptions
 from pixelcnn.figures.captions import Captions
@@ -48,11 +49,9 @@ def mse_baseline(ckpt_path: str | Path, model: PixelCNNAutoEncoder) -> MSEAutoEn
     baseline = load_model(ckpt_path, map_location=model.device)
     if not isinstance(baseline, MSEAutoEncoder):
         raise CheckpointError(f"mse_ckpt={ckpt_path} holds a {type(baseline).__name__}; pass an mse_autoencoder run")
-    if baseline.image_shape != model.image_shape or baseline.num_levels != model.num_levels:
-        raise CheckpointError(
-            f"mse_ckpt={ckpt_path} models {list(baseline.image_shape)} images with {baseline.num_levels} levels "
-            f"but this auto-encoder {list(model.image_shape)} with {model.num_levels}; train both on the same data"
-        )
+    check_model_fits_data(
+        baseline, model, "train both on the same data", what=f"mse_ckpt={ckpt_path}", given_by="this auto-encoder"
+    )
     return baseline
 
 

@@ -62,12 +62,3 @@ def log_figures(loggers: Iterable[Logger], figures: Mapping[str, str | Path], st
     """Log each figure (name -> PNG) under ``figures/<name>``."""
     for name, path in figures.items():
         log_image(loggers, f"figures/{name}", path, step=step)
-
-
-def images_logged_to_csv(log_dir: str | Path) -> list[dict[str, str]]:
-    """Rows (step, key, path) a CSV logger recorded in ``log_dir``; empty when none."""
-    table = Path(log_dir) / IMAGES_CSV
-    if not table.exists():
-        return []
-    with open(table, newline="") as file:
-        return list(csv.DictReader(file))

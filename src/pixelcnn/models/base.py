@@ -92,7 +92,7 @@ class TrainableModule(pl.LightningModule):
         optimizer = self.optimizer_factory([p for p in self.parameters() if p.requires_grad])
         if self.scheduler_factory is None:
             return optimizer
-        # "name": the scheduler's name in Lightning; pixelcnn.callbacks.LearningRate logs the rate as train/lr
+        # "name": the scheduler's name in Lightning; its LearningRateMonitor logs the rate under it (train/lr)
         scheduler = self.scheduler_factory(optimizer)
         # a scheduler class may say it steps per optimizer step (WarmupExponentialLR); torch's step per epoch here
         interval = getattr(scheduler, "interval", "epoch")

@@ -13,6 +13,7 @@ from pixelcnn.autoencoder.decoder import DeconvDecoder
 from pixelcnn.autoencoder.encoders import build_encoder
 from pixelcnn.checkpoints.registry import as_factory, factory_spec
 from pixelcnn.models.base import TrainableModule
+from pixelcnn.nn.modes import eval_mode
 
 
 class MSEAutoEncoder(TrainableModule):
@@ -57,12 +58,8 @@ class MSEAutoEncoder(TrainableModule):
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         """x (B,C,H,W) long -> reconstruction rounded to levels (B,C,H,W) long, computed in eval mode."""
-        was_training = self.training
-        self.eval()
-        try:
+        with eval_mode(self):
             return (self(x) * (self.num_levels - 1)).round().long().clamp_(0, self.num_levels - 1)
-        finally:
-            self.train(was_training)
 
     def step(self, batch: Sequence[torch.Tensor], stage: str) -> torch.Tensor:
         x = batch[0]

@@ -19,6 +19,7 @@ from pixelcnn.metrics import BitsPerDim
 from pixelcnn.models.base import TrainableModule
 from pixelcnn.nn.backbone import GatedPixelCNN
 from pixelcnn.nn.heads import SoftmaxHead
+from pixelcnn.nn.modes import eval_mode
 from pixelcnn.sampling import GivenNoise, SeededNoise, sample_images
 
 LN2 = math.log(2.0)
@@ -140,17 +141,13 @@ class PixelCNNModule(TrainableModule):
         check_count(n, "n (the number of images)", minimum=0)
         check_count(seed, "seed", minimum=0)
         check_count(batch_size, "batch_size", none_ok=True)
-        was_training = self.training
-        self.eval()
-        try:
+        with eval_mode(self):
             biases = self.condition(cond, n)
             if noise is not None and tuple(noise.shape) != (n, *self.image_shape):
                 raise InputError(f"noise must have shape {(n, *self.image_shape)}, got {tuple(noise.shape)}")
             source = SeededNoise(self.image_shape, seed) if noise is None else GivenNoise(noise)
             how = {"fast": fast, "batch_size": batch_size, "progress": progress, "capture": capture}
             return sample_images(self.backbone, source, n, self.image_shape, biases, **how)
-        finally:
-            self.train(was_training)
 
     # --- Lightning -----------------------------------------------------------------------------------------
     def step(self, batch: Sequence[torch.Tensor], stage: str) -> torch.Tensor:
@@ -165,20 +162,16 @@ class PixelCNNModule(TrainableModule):
         """FLOPs of ``-nll(x, cond).sum()`` forward and backward: one image's, counted eagerly in eval mode (no
         gradients stored, no recompilation, no batch-norm statistics), times the batch size."""
         cond = self.batch_condition(batch)
-        was_training = self.training
-        self.eval()
-        try:
-            with (
-                torch.compiler.set_stance("force_eager"),
-                torch.enable_grad(),
-                FlopCounterMode(display=False) as counter,
-            ):
-                nll = self.nll(batch[0][:1], None if cond is None else cond[:1]).sum()
-                params = [p for p in self.parameters() if p.requires_grad]
-                if params:
-                    torch.autograd.grad(nll, params, allow_unused=True)
-        finally:
-            self.train(was_training)
+        with (
+            eval_mode(self),
+            torch.compiler.set_stance("force_eager"),
+            torch.enable_grad(),
+            FlopCounterMode(display=False) as counter,
+        ):
+            nll = self.nll(batch[0][:1], None if cond is None else cond[:1]).sum()
+            params = [p for p in self.parameters() if p.requires_grad]
+            if params:
+                torch.autograd.grad(nll, params, allow_unused=True)
         return counter.get_total_flops() * int(batch[0].shape[0])
 
     def apply_layout(self, device: torch.device | str) -> None:

@@ -1,11 +1,5 @@
 """The work behind train.py, eval.py and export_embeddings.py: train, evaluate, export, resume, runtime, errors.
 
-Importing any task registers the OmegaConf resolvers the configs use (before Hydra composes them) and silences
-output a user cannot act on (``quiet``).
+Importing it changes nothing global: the entry points call ``resolvers.register_resolvers`` (before Hydra composes
+a config that uses them) and ``quiet.quiet_noise`` themselves.
 """
-
-from pixelcnn.tasks.quiet import quiet_noise
-from pixelcnn.tasks.resolvers import register_resolvers
-
-register_resolvers()
-quiet_noise()

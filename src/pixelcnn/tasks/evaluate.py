@@ -13,13 +13,12 @@ from pytorch_lightning.loggers import WandbLogger
 
 from pixelcnn.checkpoints.reader import datamodule_from_checkpoint, module_from_checkpoint, read_checkpoint
 from pixelcnn.data.base import ImageDataModule
-from pixelcnn.errors import DataValidationError
+from pixelcnn.data.validation import check_model_fits_data
 from pixelcnn.figures import draw_figures
 from pixelcnn.logging.eval_config import drawn_figures, eval_run_config
 from pixelcnn.logging.lineage import eval_run_options, model_artifact, use_model_artifact
 from pixelcnn.logging.media import log_figures, log_scalars
 from pixelcnn.logging.run_info import run_info
-from pixelcnn.models.base import TrainableModule
 from pixelcnn.tasks.runtime import instantiate_group, print_config_tree, resolved, trainer_from_config
 
 
@@ -31,22 +30,14 @@ def data_module(cfg: DictConfig, checkpoint: dict[str, Any]) -> ImageDataModule:
     return datamodule_from_checkpoint(checkpoint, cfg.ckpt_path)
 
 
-def check_compatible(model: TrainableModule, datamodule: ImageDataModule) -> None:
-    if tuple(datamodule.image_shape) != model.image_shape or datamodule.num_levels != model.num_levels:
-        raise DataValidationError(
-            f"the data gives {list(datamodule.image_shape)} images with {datamodule.num_levels} levels but the "
-            f"model was trained on {list(model.image_shape)} with {model.num_levels}; pass the matching data=..."
-        )
-
-
 def compare_metrics(cfg: DictConfig, trainer: pl.Trainer, datamodule: ImageDataModule) -> dict[str, Any]:
     """``compare/{split}/bpd`` of a second checkpoint (``compare_ckpt``, e.g. the unconditional model the
     auto-encoder is compared with) on the same data and splits."""
     other = module_from_checkpoint(read_checkpoint(cfg.compare_ckpt), cfg.compare_ckpt)
-    check_compatible(other, datamodule)
+    check_model_fits_data(other, datamodule, "pass the matching data=...", what=f"compare_ckpt={cfg.compare_ckpt}")
     metrics: dict[str, Any] = {"compare/ckpt_path": str(Path(cfg.compare_ckpt).resolve())}
     for split in cfg.splits:
-        results = trainer.test(other, dataloaders=datamodule.eval_dataloader(split), verbose=False)
+        results = trainer.test(other, dataloaders=datamodule.eval_dataloader(split, trainer), verbose=False)
         metrics.update({f"compare/{split}/{k.split('/', 1)[1]}": float(v) for k, v in results[0].items()})
     return metrics
 
@@ -59,12 +50,12 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     checkpoint = read_checkpoint(cfg.ckpt_path)
     model = module_from_checkpoint(checkpoint, cfg.ckpt_path)
     datamodule = data_module(cfg, checkpoint)
-    check_compatible(model, datamodule)
+    check_model_fits_data(model, datamodule, "pass the matching data=...")
 
     trainer = trainer_from_config(cfg, logger=False, callbacks=[])
     metrics: dict[str, Any] = {"ckpt_path": str(Path(cfg.ckpt_path).resolve())}
     for split in cfg.splits:
-        results = trainer.test(model, dataloaders=datamodule.eval_dataloader(split), verbose=False)
+        results = trainer.test(model, dataloaders=datamodule.eval_dataloader(split, trainer), verbose=False)
         # test/bpd, or test/mse for the MSE auto-encoder, renamed after the split
         metrics.update({f"{split}/{k.split('/', 1)[1]}": float(v) for k, v in results[0].items()})
         metrics[f"{split}/num_images"] = len(datamodule.datasets[split])

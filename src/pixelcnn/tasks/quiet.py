@@ -1,13 +1,12 @@
 """Silence the output a user cannot act on; real warnings (and every other log line) stay.
 
-- Lightning's promotional tips ("💡 Tip: ... litlogger / litmodels") and its note that our model summary callback
-  replaced its default one;
+- Lightning's promotional tips ("💡 Tip: ... litlogger / litmodels") and its note that the configured model summary
+  callback replaced its default one;
 - the ``LeafSpec`` deprecation warning Lightning's own code triggers in torch.
 
 alembic's migration lines (an Optuna study in a database) are silenced by optuna itself, which sets the ``alembic``
 logger to WARNING before its first migration context (``tests/integration/test_sweep_output.py``). W&B's
-"anonymous" warning is avoided at its source (``pixelcnn.logging.wandb``), and the model summary drops the FLOPs
-column when nothing was counted (``pixelcnn.callbacks.model_summary``).
+"anonymous" warning is avoided at its source (``pixelcnn.logging.wandb``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""OmegaConf resolvers the configs use; registered when ``pixelcnn.tasks`` is imported."""
+"""OmegaConf resolvers the configs use; ``register_resolvers`` adds them (the entry points call it before Hydra
+composes a config)."""
 
 from __future__ import annotations
 
@@ -96,6 +97,7 @@ def unwritable(folder: Path, why: str | None) -> PixelCNNError:
 
 
 def register_resolvers() -> None:
+    """Add ``wandb_offline_default``, ``run_name``, ``run_group`` and ``unique_dir`` (idempotent)."""
     resolvers = {"wandb_offline_default": wandb_offline_default, "run_name": run_name, "run_group": run_group}
     for name, resolver in resolvers.items():
         if not OmegaConf.has_resolver(name):

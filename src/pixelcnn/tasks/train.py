@@ -10,13 +10,14 @@ from typing import Any
 import hydra
 import pytorch_lightning as pl
 from omegaconf import DictConfig, OmegaConf
-from pytorch_lightning.callbacks import Callback, ModelCheckpoint, WeightAveraging
+from pytorch_lightning.callbacks import Callback, LearningRateMonitor, ModelCheckpoint, WeightAveraging
 from pytorch_lightning.loggers import Logger
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from pixelcnn.callbacks import CheckpointOnSignal, ConfigInCheckpoint, StopOnNonFiniteLoss
 from pixelcnn.data.base import ImageDataModule
-from pixelcnn.errors import DataValidationError, RunInterrupted
+from pixelcnn.data.validation import check_model_fits_data
+from pixelcnn.errors import RunInterrupted
 from pixelcnn.figures import draw_figures
 from pixelcnn.logging.media import log_figures
 from pixelcnn.logging.run_info import run_info
@@ -46,7 +47,11 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     datamodule: ImageDataModule = hydra.utils.instantiate(cfg.data)
     datamodule.check_available()
     model: pl.LightningModule = hydra.utils.instantiate(cfg.model, _convert_="all")
-    check_fits_data(model, datamodule)
+    check_model_fits_data(
+        model,
+        datamodule,
+        "leave model.image_shape and model.num_levels to follow the data (data.image_shape, data.num_levels)",
+    )
     ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), output_dir) if cfg.get("train", True) else None
     if ckpt_path is not None:
         note = finished_note(
@@ -60,6 +65,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         [*instantiate_group(cfg.get("callbacks")), ConfigInCheckpoint(resolved(cfg)), StopOnNonFiniteLoss(), on_signal]
     )
     loggers = instantiate_group(cfg.get("logger"))
+    if not loggers:  # Lightning's LearningRateMonitor refuses a trainer without loggers (~logger)
+        callbacks = [callback for callback in callbacks if not isinstance(callback, LearningRateMonitor)]
     trainer = trainer_from_config(cfg, callbacks=callbacks, logger=loggers or False)
     check_sweep_strategy(trainer, cfg.trainer.get("strategy"))
     for logger in loggers:
@@ -95,18 +102,6 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         summary = ", ".join(f"{k} {metrics[k]:.4f}" for k in shown)
         print(f"final: {summary}  (run folder {output_dir})")
     return metrics
-
-
-def check_fits_data(model: pl.LightningModule, datamodule: ImageDataModule) -> None:
-    """A model built for other images or another number of levels than the data's would train on nonsense."""
-    built = (list(getattr(model, "image_shape", datamodule.image_shape)), getattr(model, "num_levels", None))
-    given = (list(datamodule.image_shape), datamodule.num_levels)
-    if built[1] is not None and built != given:
-        raise DataValidationError(
-            f"the model is built for {built[0]} images with {built[1]} levels but the data gives {given[0]} with "
-            f"{given[1]}; leave model.image_shape and model.num_levels to follow the data (data.image_shape, "
-            "data.num_levels)"
-        )
 
 
 def check_kernels_fit_data(cfg: DictConfig) -> None:
