@@ -20,15 +20,15 @@ def test_importing_the_tasks_registers_nothing_the_entry_points_do() -> None:
     check = (
         "import pixelcnn.tasks.train, pixelcnn.tasks.evaluate, pixelcnn.tasks.export; from omegaconf import OmegaConf; "
         "assert not OmegaConf.has_resolver('unique_dir'), 'registered on import'; import train; "
-        "assert all(OmegaConf.has_resolver(n) for n in ('unique_dir', 'run_name', 'sweep_group'))"
+        "assert all(OmegaConf.has_resolver(n) for n in ('unique_dir', 'run_name', 'run_group'))"
     )
     result = subprocess.run([sys.executable, "-c", check], cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
 
 
 def run_folder(key: str) -> Path:
-    register_resolvers()  # as the entry points do
     """``hydra.<key>.dir`` of a freshly composed train config, resolved as Hydra resolves it for a new run."""
+    register_resolvers()  # as the entry points do
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
         cfg = compose("train", return_hydra_config=True)
