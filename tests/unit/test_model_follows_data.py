@@ -24,7 +24,7 @@ BACKBONE_OF = {
     "patches": QUICK,
     "folder": QUICK,
 }
-BATCH_OF = {"cifar10": 64, "imagenet32": 64, "imagenet64": 32, "mnist": 128, "mnist_binary": 128}
+BATCH_OF = {"cifar10": 64, "imagenet32": 128, "imagenet64": 128, "mnist": 128, "mnist_binary": 128}
 
 
 def backbone_size(cfg) -> tuple[int, int, int]:
