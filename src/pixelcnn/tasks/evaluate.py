@@ -13,7 +13,7 @@ from pytorch_lightning.loggers import WandbLogger
 
 from pixelcnn.checkpoints.reader import module_from_checkpoint, read_checkpoint
 from pixelcnn.checkpoints.registry import instantiate_checked
-from pixelcnn.data.base import ImageDataModule
+from pixelcnn.data.base import SPLITS, ImageDataModule
 from pixelcnn.errors import DataValidationError, PixelCNNError
 from pixelcnn.figures import draw_figures
 from pixelcnn.logging.lineage import eval_run_options, model_artifact, use_model_artifact
@@ -21,6 +21,7 @@ from pixelcnn.logging.media import log_figures, log_scalars
 from pixelcnn.logging.run_info import run_info
 from pixelcnn.models.base import TrainableModule
 from pixelcnn.tasks.runtime import instantiate_group, print_config_tree, resolved, trainer_from_config
+from pixelcnn.tasks.values import check_seed, check_splits
 
 
 def data_module(cfg: DictConfig, checkpoint: dict[str, Any]) -> ImageDataModule:
@@ -57,6 +58,8 @@ def compare_metrics(cfg: DictConfig, trainer: pl.Trainer, datamodule: ImageDataM
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
     """Writes ``metrics.json`` ({split}/bpd for each split) and the model's figures into the run folder."""
     output_dir = Path(cfg.paths.output_dir)
+    check_splits(cfg.splits, SPLITS)
+    check_seed(cfg.get("seed"))
     if cfg.get("print_config", True):
         print_config_tree(cfg, output_dir / "config_tree.log")
     checkpoint = read_checkpoint(cfg.ckpt_path)
