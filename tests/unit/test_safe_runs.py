@@ -37,7 +37,9 @@ def fingerprints(run: Path) -> dict[str, str]:
 def old_run(tmp_path: Path) -> Path:
     """A folder as a finished run leaves it (no training: the files only need to exist)."""
     run = tmp_path / "run"
-    for name, text in zip(RESULTS, ("not really a checkpoint", '{"val/bpd": 1.0}', "epoch,val/bpd\n0,1.0\n")):
+    for name, text in zip(
+        RESULTS, ("not really a checkpoint", '{"val/bpd": 1.0}', "epoch,val/bpd\n0,1.0\n"), strict=True
+    ):
         (run / name).parent.mkdir(parents=True, exist_ok=True)
         (run / name).write_text(text)
     return run
