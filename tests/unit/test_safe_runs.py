@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -123,7 +124,7 @@ def test_a_full_disk_writing_metrics_or_figures_keeps_the_older_files(make_confi
     real_write = Path.write_text
 
     def full(self: Path, *args, **kwargs):
-        if self.name.startswith(".metrics.json"):
+        if "metrics.json" in self.name:  # the file itself or its temporary copy
             real_write(self, "{")  # part of it, then the disk is full
             raise OSError(errno.ENOSPC, "No space left on device", str(self))
         return real_write(self, *args, **kwargs)
@@ -184,6 +185,41 @@ def test_a_killed_peer_is_one_line_in_the_survivor() -> None:
     assert message is not None and "\n" not in message
     assert "another process of this distributed run stopped" in message and "ckpt_path=last" in message
     assert user_message(RuntimeError("shape mismatch")) is None  # a bug keeps its traceback
+
+
+SURVIVOR = """
+import os, sys, torch, torch.distributed as dist
+from pixelcnn.tasks.errors import user_errors
+rank = int(sys.argv[1])
+dist.init_process_group("gloo", init_method=sys.argv[2], rank=rank, world_size=2)
+with user_errors():
+    for step in range(10**6):
+        dist.all_reduce(torch.zeros(8))
+        if rank == 1 and step == 20:
+            os.kill(os.getpid(), 9)  # a rank killed (OOM killer, a lost node)
+"""
+
+
+def test_a_killed_gloo_rank_leaves_the_survivor_with_one_line(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{sock.getsockname()[1]}"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "GLOO_SOCKET_IFNAME": "lo"}
+    ranks = [
+        subprocess.Popen(
+            [sys.executable, "-c", SURVIVOR, str(rank), address], env=env, stderr=subprocess.PIPE, text=True
+        )
+        for rank in (0, 1)
+    ]
+    survivor, killed = (process.communicate(timeout=120)[1] for process in ranks)
+    assert ranks[1].returncode == -9
+    lines = survivor.strip().splitlines()
+    assert ranks[0].returncode == 2 and len(lines) == 1, survivor[-2000:]
+    assert lines[0].startswith("error: another process of this distributed run stopped"), lines
 
 
 def test_the_final_line_says_when_a_run_is_no_better_than_uniform() -> None:

@@ -26,7 +26,7 @@ UNWRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR)
 NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
 
 # how gloo / NCCL report that another process of a distributed run went away (killed, crashed, its node lost)
-LOST_PEER = ("Connection reset by peer", "Connection closed by peer", "Broken pipe", "NCCL communicator was aborted")
+LOST_PEER = ("Connection reset by peer", "Connection closed by", "Broken pipe", "NCCL communicator was aborted")
 
 # Hydra / OmegaConf errors a user makes on the command line: unknown keys, unknown options, bad syntax, no value.
 CONFIG_ERRORS = (ConfigCompositionException, MissingConfigException, OverrideParseException, MissingMandatoryValue)
