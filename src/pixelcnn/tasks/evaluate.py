@@ -59,7 +59,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     """Writes ``metrics.json`` ({split}/bpd for each split) and the model's figures into the run folder."""
     output_dir = Path(cfg.paths.output_dir)
     check_splits(cfg.splits, SPLITS)
-    check_seed(cfg.get("seed"))
+    check_seed(cfg.get("seed"), none_ok=True)
     if cfg.get("print_config", True):
         print_config_tree(cfg, output_dir / "config_tree.log")
     checkpoint = read_checkpoint(cfg.ckpt_path)

@@ -16,7 +16,10 @@ POSITIVE = ("lr",)
 SEED_LIMIT = 2**32  # numpy's seeds, which Lightning's seed_everything sets too
 
 
-def check_seed(value: Any, key: str = "seed") -> None:
+def check_seed(value: Any, key: str = "seed", none_ok: bool = False) -> None:
+    """An integer seed in [0, 2**32); ``none_ok``: null too (Lightning then draws one)."""
+    if value is None and none_ok:
+        return
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < SEED_LIMIT:
         raise ConfigValueError(f"{key}={value!r}: must be an integer in [0, 2**32), e.g. {key}=0")
 
@@ -41,7 +44,7 @@ def check_optimizer(optimizer: DictConfig | None, key: str = "model.optimizer") 
 
 def check_train_values(cfg: DictConfig) -> None:
     """``seed`` and ``model.optimizer.*`` of a training config."""
-    check_seed(cfg.get("seed"))
+    check_seed(cfg.get("seed"), none_ok=True)
     model = cfg.get("model")
     if isinstance(model, DictConfig):
         check_optimizer(model.get("optimizer"))
