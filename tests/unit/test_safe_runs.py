@@ -57,6 +57,17 @@ def test_a_fresh_run_into_a_folder_holding_a_run_is_refused_before_writing(make_
     assert not (old_run / "config_tree.log").exists()  # refused before anything was written
 
 
+def test_eval_into_a_folder_holding_a_run_is_refused(make_config, old_run, capsys) -> None:
+    from pixelcnn.tasks.evaluate import evaluate
+
+    before = fingerprints(old_run)
+    with pytest.raises(SystemExit) as stopped, user_errors():
+        evaluate(make_config(f"ckpt_path={old_run / RESULTS[0]}", name="eval"))
+    line = one_error_line(capsys, stopped)
+    assert "already holds a run" in line and "ckpt_path=last" not in line, line
+    assert fingerprints(old_run) == before and not (old_run / "config_tree.log").exists()
+
+
 @pytest.mark.parametrize("name", RESULTS)
 def test_each_result_file_marks_a_folder_as_holding_a_run(tmp_path: Path, name: str) -> None:
     (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,7 @@ from pixelcnn.logging.lineage import eval_run_options, model_artifact, use_model
 from pixelcnn.logging.media import log_figures, log_scalars
 from pixelcnn.logging.run_info import run_info
 from pixelcnn.models.base import TrainableModule
+from pixelcnn.tasks.run_folder import check_fresh_folder
 from pixelcnn.tasks.runtime import instantiate_group, print_config_tree, resolved, trainer_from_config
 from pixelcnn.tasks.values import check_seed, check_splits
 
@@ -60,6 +61,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     output_dir = Path(cfg.paths.output_dir)
     check_splits(cfg.splits, SPLITS)
     check_seed(cfg.get("seed"), none_ok=True)
+    check_fresh_folder(output_dir, None, resumable=False)  # eval.py hydra.run.dir=<a training run> would overwrite it
     if cfg.get("print_config", True):
         print_config_tree(cfg, output_dir / "config_tree.log")
     checkpoint = read_checkpoint(cfg.ckpt_path)

@@ -19,13 +19,16 @@ def earlier_results(output_dir: Path) -> list[Path]:
     return sorted(path for pattern in RESULTS for path in output_dir.glob(pattern) if path.is_file())
 
 
-def check_fresh_folder(output_dir: Path, ckpt_path: Path | None, requested: object = None) -> None:
+def check_fresh_folder(
+    output_dir: Path, ckpt_path: Path | None, requested: object = None, resumable: bool = True
+) -> None:
     """Refuse to start in ``output_dir`` when it holds another run's results, unless this run resumes from a
     checkpoint of that folder (``ckpt_path=last``). Call before anything of the run is written.
 
     ``ckpt_path``: the resolved checkpoint this run resumes from (None: from scratch); ``requested``: the config's
-    ``ckpt_path``. ``last`` in a folder whose run was stopped before its first checkpoint (only a history in
-    ``csv/``) starts afresh there, so a requeued job with a fixed folder never locks itself out.
+    ``ckpt_path``; ``resumable``: whether the message offers ``ckpt_path=last`` (not for eval.py). ``last`` in a
+    folder whose run was stopped before its first checkpoint (only a history in ``csv/``) starts afresh there, so a
+    requeued job with a fixed folder never locks itself out.
     """
     found = earlier_results(output_dir)
     if not found:
@@ -41,9 +44,10 @@ def check_fresh_folder(output_dir: Path, ckpt_path: Path | None, requested: obje
             f"{output_dir} holds a run ({kept[0].relative_to(output_dir)}) but no checkpoints/last.ckpt to resume; "
             "pass ckpt_path=<one of its .ckpt files> or choose another folder (hydra.run.dir=...)"
         )
+    resume = "pass ckpt_path=last to resume it or " if resumable else ""
     raise PixelCNNError(
-        f"{output_dir} already holds a run ({found[0].relative_to(output_dir)}); pass ckpt_path=last to resume it "
-        "or choose another folder (hydra.run.dir=...)"
+        f"{output_dir} already holds a run ({found[0].relative_to(output_dir)}); {resume}choose another folder "
+        "(hydra.run.dir=...)"
     )
 
 
