@@ -4,6 +4,7 @@ history, and every checkpoint is read with ``weights_only`` (the reader, Lightni
 from __future__ import annotations
 
 import csv
+import errno
 import os
 import signal
 from pathlib import Path
@@ -75,6 +76,20 @@ def test_a_resumed_segment_appends_to_the_csv_history(tmp_path: Path) -> None:
         {"val/bpd": "2.5", "step": "1"},
         {"val/bpd": "2.0", "step": "2"},
     ]
+
+
+def test_a_full_disk_while_the_csv_gains_a_column_keeps_its_history(tmp_path: Path, monkeypatch) -> None:
+    log_segment(tmp_path, [{"train/loss": 3.0}, {"train/loss": 2.0}], first_step=0)
+    path = tmp_path / "csv" / "metrics.csv"
+    before = path.read_bytes()
+
+    def full(self, rows) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(csv.DictWriter, "writerows", full)
+    with pytest.raises(OSError, match="No space left"):
+        log_segment(tmp_path, [{"val/bpd": 2.5}], first_step=2)  # a new column: the file is rewritten
+    assert path.read_bytes() == before and sorted(p.name for p in path.parent.iterdir()) == ["metrics.csv"]
 
 
 class Gadget:
