@@ -150,6 +150,26 @@ def test_a_full_disk_writing_metrics_or_figures_keeps_the_older_files(make_confi
     assert not list(run.glob(".metrics.json*"))
 
 
+def test_a_full_disk_while_drawing_the_final_figures_keeps_the_run(make_config, tmp_path, capsys, monkeypatch):
+    import pixelcnn.figures.grid as grid
+
+    run = tmp_path / "run"
+    train(make_config(*BARE))
+    before = fingerprints(run)
+
+    def full(tensor, path, *args, **kwargs) -> None:
+        Path(path).write_bytes(b"\x89PNG half")
+        raise OSError(errno.EDQUOT, "Disk quota exceeded", str(path))
+
+    monkeypatch.setattr(grid, "save_image", full)
+    with pytest.raises(SystemExit) as stopped, user_errors():
+        train(make_config(*QUICK, "test=false", "sampling.progress=false", "ckpt_path=last", "trainer.max_epochs=2"))
+    line = one_error_line(capsys, stopped)
+    assert "Disk quota exceeded writing" in line and "figures" in line, line
+    assert fingerprints(run)["metrics.json"] == before["metrics.json"]  # the figures come before metrics.json
+    assert read_checkpoint(run / "checkpoints" / "last.ckpt")["global_step"] == 4  # the resumed state, complete
+
+
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EDQUOT])
 def test_a_full_disk_or_quota_while_drawing_a_figure_is_one_line(code: int) -> None:
     wrapped = RuntimeError("figure failed")
