@@ -216,6 +216,7 @@ def test_a_killed_peer_is_one_line_in_the_survivor() -> None:
     assert message is not None and "\n" not in message
     assert "another process of this distributed run stopped" in message and "ckpt_path=last" in message
     assert user_message(RuntimeError("shape mismatch")) is None  # a bug keeps its traceback
+    assert user_message(RuntimeError("Broken pipe in a tokenizer")) is None  # not torch.distributed's
 
 
 SURVIVOR = """

@@ -74,7 +74,8 @@ def no_space_message(error: OSError) -> str:
 def is_lost_peer(error: BaseException) -> bool:
     """torch.distributed's error in a survivor when another rank died (torch is not imported: names only)."""
     named = type(error).__name__ in ("DistBackendError", "DistNetworkError")
-    return (named or type(error) is RuntimeError) and any(marker in str(error) for marker in LOST_PEER)
+    backend = type(error) is RuntimeError and any(name in str(error) for name in ("gloo", "NCCL", "c10d"))
+    return (named or backend) and any(marker in str(error) for marker in LOST_PEER)
 
 
 def lost_peer_message(error: BaseException) -> str:
