@@ -124,5 +124,5 @@ def test_class_folders_next_to_top_level_images_are_refused(tmp_path: Path) -> N
     for path in (root / "top.png", root / "cats" / "a.png"):
         Image.fromarray(np.zeros((4, 4), dtype=np.uint8)).save(path)
     datamodule = FolderDataModule(path=str(root), cache_dir=str(tmp_path / "c"), image_shape=[1, 4, 4], num_levels=2)
-    with pytest.raises(DataValidationError, match=r"mixes 1 images at its top level \(top.png\) with class folders"):
+    with pytest.raises(DataValidationError, match=r"mixes 1 image at its top level \(top.png\) with class folders"):
         datamodule.setup()

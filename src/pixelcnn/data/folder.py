@@ -40,8 +40,8 @@ def image_files(root: Path) -> tuple[list[Path], list[int] | None, list[str]]:
     loose = [p.name for p in files if p.parent == root]
     if loose:
         raise DataValidationError(
-            f"data=folder: {root} mixes {len(loose)} images at its top level ({', '.join(loose[:3])}"
-            f"{', ...' if len(loose) > 3 else ''}) with class folders ({', '.join(classes[:5])}"
+            f"data=folder: {root} mixes {len(loose)} image{'s' if len(loose) > 1 else ''} at its top level "
+            f"({', '.join(loose[:3])}{', ...' if len(loose) > 3 else ''}) with class folders ({', '.join(classes[:5])}"
             f"{', ...' if len(classes) > 5 else ''}); move the top-level images into a class folder, or the class "
             "folders' images up, so that either every image has a class or none has"
         )
