@@ -148,3 +148,10 @@ def test_quality_benchmark_trains_each_head_for_a_budget_and_reports_bits_per_di
         assert result["steps"] == 2 and result["images_per_s"] > 0 and result["wall_seconds"] > 0
         assert [point[0] for point in result["curve"]] == [1, 2]  # [step, seconds, train bits/dim] every step
         assert 0 < result["val_bpd"] < 12 and 0 < result["test_bpd"] < 12
+
+
+def test_sampling_memory_benchmark_reports_each_kind_and_size() -> None:
+    out = run_benchmark("sampling_memory.py", "--kinds", "none,class", "--sizes", "20,40", "--batch-size", "8")
+    assert out["benchmark"] == "sampling_memory" and out["batch_size"] == 8 and out["all_chunks"] is False
+    assert [(r["kind"], r["n"]) for r in out["runs"]] == [("none", 20), ("none", 40), ("class", 20), ("class", 40)]
+    assert all(r["extra_mb"] >= 0 and r["before_mb"] > 0 for r in out["runs"])

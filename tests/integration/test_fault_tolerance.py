@@ -204,7 +204,8 @@ def test_nan_loss_stops_with_the_step_and_keeps_the_last_good_checkpoint(make_co
             "error: the weights became NaN or infinite at global step 4",
             3,
         ),
-        (["model.optimizer.lr=inf"], "error: the weights became NaN or infinite at global step 1", None),
+        # a legal value that makes Adam divide 0 by 0 for every weight with a zero gradient (lr=inf is refused)
+        (["+model.optimizer.eps=0"], "error: the weights became NaN or infinite at global step 1", None),
     ],
 )
 def test_nonfinite_weights_stop_training_and_are_never_checkpointed(

@@ -38,8 +38,8 @@ TWO_STEPS = [
 ]
 
 
-def train_two_steps(tmp_path: Path, *overrides: str) -> dict:
-    cfg = compose_config("train", [*TWO_STEPS, f"paths.data_dir={tmp_path / 'data'}", *overrides], tmp_path / "run")
+def train_two_steps(tmp_path: Path, *overrides: str, run: str = "run") -> dict:
+    cfg = compose_config("train", [*TWO_STEPS, f"paths.data_dir={tmp_path / 'data'}", *overrides], tmp_path / run)
     try:
         metrics = train(cfg)
     finally:
@@ -53,7 +53,7 @@ def test_mnist_idx_gz_files_download_extract_and_train(tmp_path: Path, monkeypat
         train_two_steps(tmp_path, "data=mnist", "data.download=true", "data.val_size=4")
     raw = tmp_path / "data" / "MNIST" / "raw"
     assert (raw / "train-images-idx3-ubyte").is_file() and (raw / "t10k-labels-idx1-ubyte").is_file()
-    train_two_steps(tmp_path, "data=mnist_binary", "data.val_size=4")  # the extracted files, no download
+    train_two_steps(tmp_path, "data=mnist_binary", "data.val_size=4", run="binary")  # the extracted files
 
 
 def test_cifar10_python_pickles_train(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from pixelcnn.data.folder import FolderDataModule, quantize
-from pixelcnn.errors import DataNotFoundError
+from pixelcnn.errors import DataNotFoundError, DataValidationError
 
 
 def write_folder(root: Path, per_class: int = 4) -> Path:
@@ -47,7 +47,8 @@ def test_a_folder_with_class_folders_becomes_a_labelled_data_set(make_config, tm
     assert datamodule.image_shape == (3, 8, 8)
     with caplog.at_level(logging.WARNING, logger="pixelcnn"):
         datamodule.setup()
-    assert "skipped 1 of 9 files" in caplog.text and datamodule.skipped == 1
+    assert datamodule.skipped == 1
+    assert "skipped 2 of 10 files: 1 not readable as images; 1 not PNG / JPEG (1 .txt)" in caplog.text
     sizes = {split: len(ds) for split, ds in datamodule.datasets.items()}
     assert sizes == {"train": 6, "val": 1, "test": 1}
     x, y = datamodule.datasets["train"][0]
@@ -99,3 +100,29 @@ def test_the_images_shipped_with_scikit_image_are_a_data_set(tmp_path: Path) -> 
     datamodule.setup()
     total = sum(len(ds) for ds in datamodule.datasets.values())
     assert total >= 20 and len(datamodule.datasets["val"]) >= 3
+
+
+def test_16_bit_pngs_keep_their_full_range(tmp_path: Path) -> None:
+    """A 16-bit grey ramp written by Pillow: scaled to 8 bits, then to the levels (Pillow's convert clips it)."""
+    root = tmp_path / "deep"
+    root.mkdir()
+    ramp = np.linspace(0, 65535, 64).round().astype(np.uint16).reshape(8, 8)
+    for i in range(5):
+        Image.fromarray(ramp).save(root / f"{i}.png")
+    assert Image.open(root / "0.png").mode == "I;16"  # really 16 bits on disk
+    datamodule = FolderDataModule(path=str(root), cache_dir=str(tmp_path / "c"), image_shape=[1, 8, 8], num_levels=4)
+    datamodule.setup()
+    x, _ = datamodule.datasets["train"][0]
+    expected = quantize(np.rint(ramp / 257).astype(np.uint8), 4)
+    assert np.array_equal(x.numpy()[0], expected)
+    assert np.bincount(x.numpy().ravel(), minlength=4).tolist() == [16, 16, 16, 16]  # every level, not near-white
+
+
+def test_class_folders_next_to_top_level_images_are_refused(tmp_path: Path) -> None:
+    root = tmp_path / "mixed"
+    (root / "cats").mkdir(parents=True)
+    for path in (root / "top.png", root / "cats" / "a.png"):
+        Image.fromarray(np.zeros((4, 4), dtype=np.uint8)).save(path)
+    datamodule = FolderDataModule(path=str(root), cache_dir=str(tmp_path / "c"), image_shape=[1, 4, 4], num_levels=2)
+    with pytest.raises(DataValidationError, match=r"mixes 1 image at its top level \(top.png\) with class folders"):
+        datamodule.setup()

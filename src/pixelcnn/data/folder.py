@@ -24,14 +24,63 @@ def quantize(pixels: np.ndarray, num_levels: int) -> np.ndarray:
     return (pixels.astype(np.uint16) * num_levels // 256).astype(np.uint8)
 
 
+SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N", "I")  # Pillow's modes of 16-bit grey PNGs
+CACHE_VERSION = 2  # bump when the conversion changes: 2 keeps 16-bit images' range
+
+
 def image_files(root: Path) -> tuple[list[Path], list[int] | None, list[str]]:
-    """The PNG / JPEG files under ``root`` and, when they lie in sub-folders, one class per sub-folder (sorted)."""
+    """The PNG / JPEG files under ``root`` and, when they lie in sub-folders, one class per sub-folder (sorted).
+
+    Class folders next to images at the top level are refused: those images would have no class.
+    """
     files = sorted(p for p in root.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file())
     classes = sorted({p.parent.relative_to(root).parts[0] for p in files if p.parent != root})
     if not classes:
         return files, None, []
-    files = [p for p in files if p.parent != root]  # with class folders, loose files at the top have no class
+    loose = [p.name for p in files if p.parent == root]
+    if loose:
+        raise DataValidationError(
+            f"data=folder: {root} mixes {len(loose)} image{'s' if len(loose) > 1 else ''} at its top level "
+            f"({', '.join(loose[:3])}{', ...' if len(loose) > 3 else ''}) with class folders ({', '.join(classes[:5])}"
+            f"{', ...' if len(classes) > 5 else ''}); move the top-level images into a class folder, or the class "
+            "folders' images up, so that either every image has a class or none has"
+        )
     return files, [classes.index(p.relative_to(root).parts[0]) for p in files], classes
+
+
+def other_files(root: Path) -> dict[str, int]:
+    """How many files under ``root`` are not PNG / JPEG, by suffix (hidden files and folders left out)."""
+    counts: dict[str, int] = {}
+    for path in root.rglob("*"):
+        hidden = any(part.startswith(".") for part in path.relative_to(root).parts)
+        if path.is_file() and not hidden and path.suffix.lower() not in SUFFIXES:
+            counts[path.suffix.lower() or "no suffix"] = counts.get(path.suffix.lower() or "no suffix", 0) + 1
+    return counts
+
+
+def to_8_bit(image: Any) -> Any:
+    """A PIL image with 16-bit grey values scaled to 0..255 (an "L" image); any other image unchanged.
+
+    Pillow's own ``convert("L")`` clips 16-bit values at 255, turning most of the image white; it already scales
+    16-bit RGB PNGs to 8 bits when it reads them.
+    """
+    from PIL import Image
+
+    if image.mode not in SIXTEEN_BIT:
+        return image
+    values = np.asarray(image, dtype=np.float64)
+    return Image.fromarray(np.clip(np.rint(values * 255 / 65535), 0, 255).astype(np.uint8), mode="L")
+
+
+def skipped_line(unreadable: int, others: dict[str, int], total: int) -> str | None:
+    """The one log line of what was skipped and why, or None when nothing was."""
+    if not unreadable and not others:
+        return None
+    parts = [f"{unreadable} not readable as images"] if unreadable else []
+    if others:
+        kinds = ", ".join(f"{count} {suffix}" for suffix, count in sorted(others.items()))
+        parts.append(f"{sum(others.values())} not PNG / JPEG ({kinds})")
+    return f"data=folder: skipped {unreadable + sum(others.values())} of {total} files: {'; '.join(parts)}"
 
 
 class FolderDataModule(ImageDataModule):
@@ -39,8 +88,8 @@ class FolderDataModule(ImageDataModule):
     class, optionally), centre-cropped to a square, resized to ``image_size`` and quantized to ``num_levels``.
 
     Converted once to ``cache_dir/<fingerprint>.npy`` (memory-mapped after that; a changed folder gets a new
-    fingerprint). Files that are not readable images are skipped and counted. Seeded val / test hold-outs of
-    ``val_fraction`` / ``test_fraction`` of the images.
+    fingerprint). Files that are not readable PNG / JPEG images are skipped and counted in one log line; 16-bit
+    images are scaled to 8 bits first. Seeded val / test hold-outs of ``val_fraction`` / ``test_fraction``.
     """
 
     name = "folder"
@@ -88,6 +137,10 @@ class FolderDataModule(ImageDataModule):
             )
         self.class_folders = classes
         images, kept = self.cached(files)
+        others = other_files(self.path)
+        line = skipped_line(self.skipped, others, len(files) + sum(others.values()))
+        if line is not None:
+            log.warning(line)
         labels_array = None if labels is None else np.asarray(labels, dtype=np.int64)[kept]
         n = len(images)
         val, test = max(1, round(n * self.val_fraction)), max(1, round(n * self.test_fraction))
@@ -101,7 +154,7 @@ class FolderDataModule(ImageDataModule):
         """The images of ``files`` that could be read, (N,C,S,S) levels (memory map), and their indices in files."""
         channels, size, _ = self.image_shape
         stamp = "\n".join(f"{p}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in files)
-        key = hashlib.sha1(f"{stamp}|{self.image_shape}|{self.num_levels}".encode()).hexdigest()[:16]
+        key = hashlib.sha1(f"{stamp}|{self.image_shape}|{self.num_levels}|{CACHE_VERSION}".encode()).hexdigest()[:16]
         images_path, kept_path = self.cache_dir / f"{key}.npy", self.cache_dir / f"{key}_kept.npy"
         if not images_path.exists() or not kept_path.exists():
             self.convert(files, images_path, kept_path)
@@ -117,15 +170,11 @@ class FolderDataModule(ImageDataModule):
         for index, file in enumerate(files):
             try:
                 with Image.open(file) as image:
-                    pixels = crop_and_resize(image, max(image.size), size, "L" if channels == 1 else "RGB")
+                    pixels = crop_and_resize(to_8_bit(image), max(image.size), size, "L" if channels == 1 else "RGB")
             except (OSError, UnidentifiedImageError, ValueError):
                 continue
             converted.append(quantize(pixels, self.num_levels))
             kept.append(index)
-        if len(kept) < len(files):
-            log.warning(
-                f"data=folder: skipped {len(files) - len(kept)} of {len(files)} files that are not readable images"
-            )
         if not kept:
             raise DataNotFoundError(f"no readable PNG / JPEG images under {self.path.resolve()}")
         with image_cache(images_path, (len(kept), channels, size, size)) as images:

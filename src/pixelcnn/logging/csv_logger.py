@@ -18,6 +18,22 @@ class AppendingExperimentWriter(ExperimentWriter):
             with self._fs.open(self.metrics_file_path, "r", newline="") as file:
                 self.metrics_keys = sorted(csv.DictReader(file).fieldnames or [])
 
+    def _rewrite_with_new_header(self, fieldnames: list[str]) -> None:
+        """Lightning's rewrite under a wider header (a new column), whole or not at all: written to a temporary
+        file next to it, then renamed over it, so a full disk in the middle keeps the history."""
+        with self._fs.open(self.metrics_file_path, "r", newline="") as file:
+            rows = list(csv.DictReader(file))
+        temporary = f"{self.metrics_file_path}.tmp"
+        try:
+            with self._fs.open(temporary, "w", newline="") as file:
+                writer = csv.DictWriter(file, fieldnames=fieldnames)
+                writer.writeheader()
+                writer.writerows(rows)
+            self._fs.mv(temporary, self.metrics_file_path)
+        finally:
+            if self._fs.exists(temporary):
+                self._fs.rm_file(temporary)
+
 
 class ResumableCSVLogger(CSVLogger):
     """``CSVLogger`` writing through ``AppendingExperimentWriter``: one ``metrics.csv`` per run folder, across

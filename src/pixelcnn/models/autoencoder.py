@@ -49,6 +49,13 @@ class PixelCNNAutoEncoder(PixelCNNModule):
 
     def code(self, cond: torch.Tensor | None, batch_size: int) -> torch.Tensor:
         """The code h (batch_size, latent_dim) that ``cond`` (images to encode, or h itself) stands for."""
+        return cond if self.is_code(cond, batch_size) else self.encode(cond)
+
+    def check_condition(self, cond: torch.Tensor | None, batch_size: int) -> None:
+        self.is_code(cond, batch_size)
+
+    def is_code(self, cond: torch.Tensor | None, batch_size: int) -> bool:
+        """True for codes h (batch_size, latent_dim) float, False for images to encode; else ``InputError``."""
         c, height, width = self.image_shape
         expected = (
             f"images ({batch_size}, {c}, {height}, {width}) long to encode or codes h ({batch_size}, {self.latent_dim})"
@@ -60,7 +67,7 @@ class PixelCNNAutoEncoder(PixelCNNModule):
         is_images = not cond.dtype.is_floating_point and cond.dim() == 4 and cond.shape[0] == batch_size
         if not (is_code or is_images):
             raise InputError(f"cond is {cond.dtype} of shape {tuple(cond.shape)} but must be {expected}")
-        return cond if is_code else self.encode(cond)
+        return is_code
 
     def batch_condition(self, batch: Sequence[torch.Tensor]) -> torch.Tensor:
         return batch[0]

@@ -21,6 +21,7 @@ from pixelcnn.nn.backbone import GatedPixelCNN
 from pixelcnn.nn.heads import SoftmaxHead
 from pixelcnn.nn.modes import eval_mode
 from pixelcnn.sampling import GivenNoise, SeededNoise, sample_images
+from pixelcnn.sampling.batched import BiasSource
 
 LN2 = math.log(2.0)
 
@@ -96,13 +97,25 @@ class PixelCNNModule(TrainableModule):
         """The ``cond`` a training batch (x, y_or_h, ...) carries: its second entry, None when unconditional."""
         return None if self.conditioner is None else batch[1]
 
-    def condition(self, cond: torch.Tensor | None, batch_size: int) -> list[torch.Tensor] | None:
-        """Validate ``cond`` and map it to per-layer biases (B, 4*hidden, 1|H, 1|W), or None."""
+    def check_condition(self, cond: torch.Tensor | None, batch_size: int) -> None:
+        """Raise ``InputError`` unless ``cond`` fits ``batch_size`` images; builds nothing."""
         if self.conditioner is None:
             if cond is not None:
                 raise InputError("this model is unconditional: call it without cond")
+            return
+        self.conditioner.validate(cond, batch_size)
+
+    def condition(self, cond: torch.Tensor | None, batch_size: int) -> list[torch.Tensor] | None:
+        """Validate ``cond`` and map it to per-layer biases (B, 4*hidden, 1|H, 1|W), or None."""
+        self.check_condition(cond, batch_size)
+        return None if self.conditioner is None else self.conditioner(cond)
+
+    def chunk_biases(self, cond: torch.Tensor | None, n: int) -> BiasSource | None:
+        """Check ``cond`` of n images; ``(start, stop) -> condition(cond[start:stop])``, called per sampled chunk."""
+        self.check_condition(cond, n)
+        if self.conditioner is None:
             return None
-        return self.conditioner(self.conditioner.validate(cond, batch_size))
+        return lambda start, stop: self.condition(cond[start:stop], stop - start)
 
     # --- public API ----------------------------------------------------------------------------------------
     def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None, log_prob: bool = False) -> torch.Tensor:
@@ -142,7 +155,7 @@ class PixelCNNModule(TrainableModule):
         check_count(seed, "seed", minimum=0)
         check_count(batch_size, "batch_size", none_ok=True)
         with eval_mode(self):
-            biases = self.condition(cond, n)
+            biases = self.chunk_biases(cond, n)  # built per chunk: memory bounded by batch_size, not n
             if noise is not None and tuple(noise.shape) != (n, *self.image_shape):
                 raise InputError(f"noise must have shape {(n, *self.image_shape)}, got {tuple(noise.shape)}")
             source = SeededNoise(self.image_shape, seed) if noise is None else GivenNoise(noise)

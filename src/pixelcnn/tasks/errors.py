@@ -22,6 +22,12 @@ from pixelcnn.errors import PixelCNNError
 # a folder the user chose that cannot be written: read-only, no permission, a file where a folder must be
 UNWRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR)
 
+# a full disk or an exhausted quota: every file is written whole or not at all, so what was written before stays
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+# how gloo / NCCL report that another process of a distributed run went away (killed, crashed, its node lost)
+LOST_PEER = ("Connection reset by peer", "Connection closed by", "Broken pipe", "NCCL communicator was aborted")
+
 # Hydra / OmegaConf errors a user makes on the command line: unknown keys, unknown options, bad syntax, no value.
 CONFIG_ERRORS = (ConfigCompositionException, MissingConfigException, OverrideParseException, MissingMandatoryValue)
 
@@ -41,6 +47,10 @@ def user_message(error: BaseException) -> str | None:
                 "hydra/launcher=slurm needs SLURM (srun / sbatch), which this machine does not have; run the sweep "
                 "from a cluster's login node, or drop hydra/launcher=slurm to run its jobs here one by one"
             )
+        if is_lost_peer(seen):
+            return lost_peer_message(seen)
+        if isinstance(seen, OSError) and seen.errno in NO_SPACE:
+            return no_space_message(seen)
         if isinstance(seen, OSError) and seen.errno in UNWRITABLE and seen.filename:
             return (
                 f"cannot write {seen.filename}: {seen.strerror}; pass a writable run folder "
@@ -55,6 +65,30 @@ def is_misconfiguration(error: BaseException) -> bool:
     reported before it is, and importing it only to format the error would take seconds."""
     exceptions = sys.modules.get("lightning_fabric.utilities.exceptions")
     return exceptions is not None and isinstance(error, exceptions.MisconfigurationException)
+
+
+def no_space_message(error: OSError) -> str:
+    where = f" writing {error.filename}" if error.filename else ""
+    return (
+        f"{error.strerror or 'no space left on the device'}{where}; the files written before are kept (an unfinished "
+        "checkpoint is never left in place of the last good one): free space, then resume with the same "
+        "hydra.run.dir and ckpt_path=last, or pass a run folder on another disk (hydra.run.dir=...)"
+    )
+
+
+def is_lost_peer(error: BaseException) -> bool:
+    """torch.distributed's error in a survivor when another rank died (torch is not imported: names only)."""
+    named = type(error).__name__ in ("DistBackendError", "DistNetworkError")
+    backend = type(error) is RuntimeError and any(name in str(error) for name in ("gloo", "NCCL", "c10d"))
+    return (named or backend) and any(marker in str(error) for marker in LOST_PEER)
+
+
+def lost_peer_message(error: BaseException) -> str:
+    cause = next((marker for marker in LOST_PEER if marker in str(error)), "lost connection")
+    return (
+        f"another process of this distributed run stopped ({cause.lower()}), so this one stops too; its log says "
+        "why: fix that, then start every process again with the same hydra.run.dir and ckpt_path=last"
+    )
 
 
 def is_missing_slurm(error: BaseException) -> bool:

@@ -12,14 +12,16 @@ from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.loggers import WandbLogger
 
 from pixelcnn.checkpoints.reader import datamodule_from_checkpoint, module_from_checkpoint, read_checkpoint
-from pixelcnn.data.base import ImageDataModule
+from pixelcnn.data.base import SPLITS, ImageDataModule
 from pixelcnn.data.validation import check_model_fits_data
 from pixelcnn.figures import draw_figures
 from pixelcnn.logging.eval_config import drawn_figures, eval_run_config
 from pixelcnn.logging.lineage import eval_run_options, model_artifact, use_model_artifact
 from pixelcnn.logging.media import log_figures, log_scalars
 from pixelcnn.logging.run_info import run_info
+from pixelcnn.tasks.run_folder import check_fresh_folder
 from pixelcnn.tasks.runtime import instantiate_group, print_config_tree, resolved, trainer_from_config
+from pixelcnn.tasks.values import check_seed, check_splits
 
 
 def data_module(cfg: DictConfig, checkpoint: dict[str, Any]) -> ImageDataModule:
@@ -45,6 +47,9 @@ def compare_metrics(cfg: DictConfig, trainer: pl.Trainer, datamodule: ImageDataM
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
     """Writes ``metrics.json`` ({split}/bpd for each split) and the model's figures into the run folder."""
     output_dir = Path(cfg.paths.output_dir)
+    check_splits(cfg.splits, SPLITS)
+    check_seed(cfg.get("seed"), none_ok=True)
+    check_fresh_folder(output_dir, None, resumable=False)  # eval.py hydra.run.dir=<a training run> would overwrite it
     if cfg.get("print_config", True):
         print_config_tree(cfg, output_dir / "config_tree.log")
     checkpoint = read_checkpoint(cfg.ckpt_path)

@@ -24,7 +24,9 @@ from pixelcnn.logging.run_info import run_info
 from pixelcnn.nn.checks import check_kernels_fit
 from pixelcnn.tasks.distributed import check_sweep_strategy, rank_report
 from pixelcnn.tasks.resume import check_resumable, finished_note, resolve_ckpt_path
+from pixelcnn.tasks.run_folder import check_fresh_folder, write_metrics
 from pixelcnn.tasks.runtime import instantiate_group, log, print_config_tree, resolved, trainer_from_config
+from pixelcnn.tasks.values import check_train_values
 
 
 def ordered(callbacks: list[Callback]) -> list[Callback]:
@@ -39,6 +41,9 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     Returns the final metrics (``val/bpd``, ``test/bpd``, ``best_ckpt``, ...).
     """
     output_dir = Path(cfg.paths.output_dir)
+    check_train_values(cfg)
+    ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), output_dir) if cfg.get("train", True) else None
+    check_fresh_folder(output_dir, ckpt_path, cfg.get("ckpt_path"))  # before this run writes anything there
     if cfg.get("print_config", True):
         print_config_tree(cfg, output_dir / "config_tree.log", first=("data", "model", "trainer"))
     pl.seed_everything(cfg.seed, workers=True)
@@ -52,7 +57,6 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         datamodule,
         "leave model.image_shape and model.num_levels to follow the data (data.image_shape, data.num_levels)",
     )
-    ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), output_dir) if cfg.get("train", True) else None
     if ckpt_path is not None:
         note = finished_note(
             check_resumable(ckpt_path, model), cfg.trainer.get("max_epochs"), cfg.trainer.get("max_steps")
@@ -96,11 +100,11 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         metrics.update({f"figures/{name}": str(path) for name, path in figures.items()})
 
     if trainer.is_global_zero:
-        (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
+        write_metrics(output_dir, metrics)
         shown = [k for k in ("val/bpd", "test/bpd") if k in metrics]
         shown = shown or sorted(k for k in metrics if k.startswith(("val/", "test/")))  # models without bits/dim
         summary = ", ".join(f"{k} {metrics[k]:.4f}" for k in shown)
-        print(f"final: {summary}  (run folder {output_dir})")
+        print(f"final: {summary}  (run folder {output_dir}){no_better_than_uniform(metrics, datamodule.num_levels)}")
     return metrics
 
 
@@ -110,6 +114,18 @@ def check_kernels_fit_data(cfg: DictConfig) -> None:
     if isinstance(backbone, DictConfig):
         kernels = {key: int(backbone[key]) for key in ("kernel_size", "first_kernel_size") if backbone.get(key)}
         check_kernels_fit(list(cfg.data.image_shape)[1:], kernels)
+
+
+def no_better_than_uniform(metrics: dict[str, Any], num_levels: int) -> str:
+    """A warning for the final line when validation bits/dim ends above ``log2 K``, what a model that gives every
+    level the same probability scores without training (a NaN counts as above); else ''."""
+    value, uniform = metrics.get("val/bpd"), math.log2(num_levels)
+    if value is None or float(value) <= uniform:
+        return ""
+    return (
+        f"; WARNING: val/bpd {float(value):.4f} is above {uniform:.4f} = log2 {num_levels}, the uniform model's: this "
+        "run learned nothing (too high a model.optimizer.lr? too few steps?)"
+    )
 
 
 def finished_run(ckpt_path: Path, note: str) -> dict[str, Any]:

@@ -1,0 +1,35 @@
+"""Cached sampling's safeguard learns from what it sees: after a full pass disagrees with the cached logits by a
+CDF error e, every later sub-pixel whose uniform lies within 10 e of a boundary is recomputed too."""
+
+from __future__ import annotations
+
+import torch
+
+import pixelcnn.sampling.cached as cached
+from pixelcnn.nn import GatedPixelCNN
+from pixelcnn.sampling import SamplingStats, sample_cached
+from pixelcnn.sampling.noise import level_cdf
+from tests.helpers import TINY_BACKBONE
+
+SHAPE, LEVELS = (1, 3, 3), 6
+
+
+def test_an_error_seen_raises_the_tolerance_for_the_rest(monkeypatch) -> None:
+    torch.manual_seed(0)
+    backbone = GatedPixelCNN(image_channels=1, num_levels=LEVELS, **TINY_BACKBONE).eval()
+    first_cdf = level_cdf(backbone(torch.zeros((1, *SHAPE), dtype=torch.long))[:, :, 0, 0, 0])
+    uniforms = torch.rand((1, *SHAPE), dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    uniforms[0, 0, 0, 0] = first_cdf[0, 2]  # on a boundary: the first sub-pixel is recomputed however small tol is
+    real = cached.exact_logits
+
+    def disagreeing(*args, **kwargs) -> torch.Tensor:  # a full pass whose CDF differs from the cached one by ~0.1
+        logits = real(*args, **kwargs)
+        return logits + torch.linspace(0.0, 1.5, LEVELS)
+
+    monkeypatch.setattr(cached, "exact_logits", disagreeing)
+    stats = SamplingStats()
+    with torch.no_grad():
+        sample_cached(backbone, 1, SHAPE, 0, uniforms=uniforms, tolerance=1e-6, stats=stats)
+    assert stats.max_cdf_error > 0.05, stats
+    # 10 x 0.05 > every margin (at most 1/2): each later sub-pixel is recomputed, not only the first one
+    assert stats.recomputed == stats.sub_pixels == 9, stats
