@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import torch
 
-import pixelcnn.sampling.cached as cached
 from pixelcnn.nn import GatedPixelCNN
+from pixelcnn.nn.draw import level_cdf
 from pixelcnn.sampling import SamplingStats, sample_cached
-from pixelcnn.sampling.noise import level_cdf
 from tests.helpers import TINY_BACKBONE
 
 SHAPE, LEVELS = (1, 3, 3), 6
@@ -20,13 +19,13 @@ def test_an_error_seen_raises_the_tolerance_for_the_rest(monkeypatch) -> None:
     first_cdf = level_cdf(backbone(torch.zeros((1, *SHAPE), dtype=torch.long))[:, :, 0, 0, 0])
     uniforms = torch.rand((1, *SHAPE), dtype=torch.float64, generator=torch.Generator().manual_seed(1))
     uniforms[0, 0, 0, 0] = first_cdf[0, 2]  # on a boundary: the first sub-pixel is recomputed however small tol is
-    real = cached.exact_logits
+    real = backbone.pixel_logits
 
     def disagreeing(*args, **kwargs) -> torch.Tensor:  # a full pass whose CDF differs from the cached one by ~0.1
-        logits = real(*args, **kwargs)
-        return logits + torch.linspace(0.0, 1.5, LEVELS)
+        logits = real(*args, **kwargs)  # (B,K,C)
+        return logits + torch.linspace(0.0, 1.5, LEVELS)[:, None]
 
-    monkeypatch.setattr(cached, "exact_logits", disagreeing)
+    monkeypatch.setattr(backbone, "pixel_logits", disagreeing)
     stats = SamplingStats()
     with torch.no_grad():
         sample_cached(backbone, 1, SHAPE, 0, uniforms=uniforms, tolerance=1e-6, stats=stats)
