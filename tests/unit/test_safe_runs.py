@@ -151,17 +151,17 @@ def test_a_full_disk_writing_metrics_or_figures_keeps_the_older_files(make_confi
 
 
 def test_a_full_disk_while_drawing_the_final_figures_keeps_the_run(make_config, tmp_path, capsys, monkeypatch):
-    import pixelcnn.figures.grid as grid
+    from PIL import Image
 
     run = tmp_path / "run"
     train(make_config(*BARE))
     before = fingerprints(run)
 
-    def full(tensor, path, *args, **kwargs) -> None:
+    def full(image, path, *args, **kwargs) -> None:  # every figure is written by PIL's Image.save
         Path(path).write_bytes(b"\x89PNG half")
         raise OSError(errno.EDQUOT, "Disk quota exceeded", str(path))
 
-    monkeypatch.setattr(grid, "save_image", full)
+    monkeypatch.setattr(Image.Image, "save", full)
     with pytest.raises(SystemExit) as stopped, user_errors():
         train(make_config(*QUICK, "test=false", "sampling.progress=false", "ckpt_path=last", "trainer.max_epochs=2"))
     line = one_error_line(capsys, stopped)

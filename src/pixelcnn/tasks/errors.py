@@ -142,9 +142,24 @@ def user_errors() -> Iterator[None]:
         if message is None:
             raise
         print(f"error: {message}", file=sys.stderr)
+        if in_chain(error, is_lost_peer):  # torch.distributed's threads would abort the normal teardown (SIGABRT)
+            finish_wandb()
+            sys.stderr.flush()
+            sys.stdout.flush()
+            os._exit(exit_status(error))
         sys.exit(exit_status(error))
     finally:
         finish_wandb()
+
+
+def in_chain(error: BaseException, test: Callable[[BaseException], bool]) -> bool:
+    """Whether ``error`` or an exception it was raised from passes ``test``."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if test(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def run_entry_point(main: Callable[[], Any]) -> None:
