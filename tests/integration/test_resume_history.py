@@ -48,5 +48,5 @@ def test_a_run_folder_keeps_one_wandb_run_id(tmp_path: Path) -> None:
     first = PixelCNNWandbLogger(project="p", save_dir=str(tmp_path), offline=True)
     second = PixelCNNWandbLogger(project="p", save_dir=str(tmp_path), offline=True)
     other = PixelCNNWandbLogger(project="p", save_dir=str(tmp_path / "other"), offline=True)
-    assert first._wandb_init["id"] == second._wandb_init["id"] != other._wandb_init["id"]
-    assert first._wandb_init["resume"] == "allow"
+    assert first.version == second.version != other.version
+    assert first.init_options["id"] == first.version and first.init_options["resume"] == "allow"

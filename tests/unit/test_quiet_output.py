@@ -74,8 +74,20 @@ def test_model_summary_is_lightnings_with_the_parameter_counts(capsys) -> None:
     assert "backbone" in out and f"Total params: {params}" in " ".join(out.split())
 
 
-def test_wandb_logger_does_not_pass_the_deprecated_anonymous_setting(tmp_path: Path) -> None:
-    from pixelcnn.logging.wandb import PixelCNNWandbLogger
+def test_wandb_logger_does_not_pass_the_deprecated_anonymous_setting(tmp_path: Path, capfd, monkeypatch) -> None:
+    import wandb
 
-    logger = PixelCNNWandbLogger(project="p", save_dir=str(tmp_path), offline=True)
-    assert "anonymous" not in logger._wandb_init
+    from pixelcnn.logging.wandb import RUN_ID_FILE, PixelCNNWandbLogger
+
+    monkeypatch.setenv("WANDB_MODE", "offline")  # restored afterwards (Lightning sets it for an offline run)
+    logger = PixelCNNWandbLogger(project="p", save_dir=str(tmp_path), offline=True, name="n", group="g", tags=["t"])
+    assert "anonymous" not in logger.init_options
+    run = logger.experiment
+    try:
+        assert run is wandb.run and logger.experiment is run and run.offline
+        assert run.id == logger.version == (tmp_path / RUN_ID_FILE).read_text()
+        assert (run.project, run.name, run.group, run.tags) == ("p", "n", "g", ("t",))
+        assert Path(run.dir).is_relative_to(tmp_path / "wandb")
+    finally:
+        run.finish()
+    assert "anonymous" not in capfd.readouterr().err

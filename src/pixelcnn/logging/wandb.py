@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import secrets
+import warnings
 from pathlib import Path
 from typing import Any
 
 from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.loggers import WandbLogger
+from pytorch_lightning.loggers.logger import rank_zero_experiment
 
 RUN_ID_FILE = "wandb_run_id.txt"
+# arguments of Lightning's WandbLogger that are not arguments of wandb.init
+LIGHTNING_OPTIONS = frozenset({"version", "prefix", "checkpoint_name", "add_file_policy", "anonymous", "experiment"})
 
 
 def run_id_of_folder(folder: Path) -> str:
@@ -32,14 +36,39 @@ class PixelCNNWandbLogger(WandbLogger):
     the artifact lies in the offline run folder and is uploaded by ``wandb sync``.
     """
 
-    def __init__(self, *args: Any, offline: bool = False, log_model: bool | str = False, **kwargs: Any) -> None:
-        if kwargs.get("id") is None and kwargs.get("save_dir"):  # one W&B run per run folder, also across resumes
-            kwargs.update(id=run_id_of_folder(Path(kwargs["save_dir"])), resume=kwargs.get("resume") or "allow")
-        super().__init__(*args, offline=offline, log_model=False if offline else log_model, **kwargs)
-        self._wandb_init.pop("anonymous", None)  # Lightning always passes it; W&B warns that it has no effect
+    def __init__(
+        self, *, save_dir: str | None = None, offline: bool = False, log_model: bool | str = False, **init_options: Any
+    ) -> None:
+        """``init_options``: arguments of ``wandb.init`` (``project``, ``name``, ``group``, ``tags``, ``id``, ...)."""
+        if init_options.get("id") is None and save_dir:  # one W&B run per run folder, also across resumes
+            init_options.update(id=run_id_of_folder(Path(save_dir)), resume=init_options.get("resume") or "allow")
+        super().__init__(save_dir=save_dir, offline=offline, log_model=False if offline else log_model, **init_options)
+        wandb_options = {k: v for k, v in init_options.items() if k not in LIGHTNING_OPTIONS}
+        # what Lightning's own start would pass (its project, folder, id), less ``anonymous``
+        self.init_options = {"resume": "allow", **wandb_options, "project": self.name, "dir": self.save_dir}
+        self.init_options.update(id=self.version, **({"mode": "offline"} if offline else {}))
+        self._run_started = init_options.get("experiment") is not None  # a run handed in is used as it is
         self._log_best_offline = bool(offline and log_model)
         self._best_callbacks: dict[int, ModelCheckpoint] = {}
         self._logged_best: set[tuple[str, float]] = set()
+
+    @property
+    @rank_zero_experiment
+    def experiment(self) -> Any:
+        """Lightning's run. The first call starts it with ``init_options``, which Lightning then adopts as the run in
+        progress: Lightning's own start passes ``anonymous``, a setting W&B warns has no effect."""
+        import wandb
+
+        if self._run_started or wandb.run is not None:  # Lightning reuses a run in progress (and says so)
+            self._run_started = True
+            return super().experiment
+        run = wandb.init(**self.init_options)
+        run.define_metric("trainer/global_step")  # Lightning's step axis, as its own start defines it
+        run.define_metric("*", step_metric="trainer/global_step", step_sync=True)
+        self._run_started = True
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="There is a wandb run already in progress")
+            return super().experiment
 
     def after_save_checkpoint(self, checkpoint_callback: ModelCheckpoint) -> None:
         super().after_save_checkpoint(checkpoint_callback)
@@ -48,7 +77,7 @@ class PixelCNNWandbLogger(WandbLogger):
 
     def finalize(self, status: str) -> None:
         super().finalize(status)
-        if status != "success" or not self._log_best_offline or self._experiment is None:
+        if status != "success" or not self._log_best_offline or not self._run_started:
             return
         for callback in self._best_callbacks.values():
             if callback.best_model_path:
