@@ -14,21 +14,42 @@ from pytorch_lightning.loggers.logger import rank_zero_experiment
 
 ASIDE = ".resuming"  # suffix of metrics.csv while Lightning's writer starts (a killed start leaves it there)
 
-    def _rewrite_with_new_header(self, fieldnames: list[str]) -> None:
-        """Lightning's rewrite under a wider header (a new column), whole or not at all: written to a temporary
-        file next to it, then renamed over it, so a full disk in the middle keeps the history."""
-        with self._fs.open(self.metrics_file_path, "r", newline="") as file:
-            rows = list(csv.DictReader(file))
-        temporary = f"{self.metrics_file_path}.tmp"
-        try:
-            with self._fs.open(temporary, "w", newline="") as file:
-                writer = csv.DictWriter(file, fieldnames=fieldnames)
-                writer.writeheader()
-                writer.writerows(rows)
-            self._fs.mv(temporary, self.metrics_file_path)
-        finally:
-            if self._fs.exists(temporary):
-                self._fs.rm_file(temporary)
+
+def grow_header_whole(writer: ExperimentWriter) -> None:
+    """Before the writer's ``save``: when its rows bring new columns, rewrite ``metrics.csv`` under the wider header
+    whole or not at all (a temporary file next to it, then renamed over it), so a full disk in the middle keeps the
+    history; Lightning's writer then finds no new column and only appends."""
+    new = set().union(*writer.metrics) - set(writer.metrics_keys)
+    path = writer.metrics_file_path
+    fs = get_filesystem(path)
+    if not new or not fs.isfile(path):
+        return
+    keys = sorted({*writer.metrics_keys, *new})
+    with fs.open(path, "r", newline="") as file:
+        rows = list(csv.DictReader(file))
+    temporary = f"{path}.tmp"
+    try:
+        with fs.open(temporary, "w", newline="") as file:
+            table = csv.DictWriter(file, fieldnames=keys)
+            table.writeheader()
+            table.writerows(rows)
+        fs.mv(temporary, path)
+    finally:
+        if fs.exists(temporary):
+            fs.rm_file(temporary)
+    writer.metrics_keys[:] = keys
+
+
+def whole_header_saves(writer: ExperimentWriter) -> ExperimentWriter:
+    """``writer`` whose ``save`` grows the header through ``grow_header_whole`` first."""
+    save = writer.save
+
+    def save_whole() -> None:
+        grow_header_whole(writer)
+        save()
+
+    writer.save = save_whole
+    return writer
 
 
 class ResumableCSVLogger(CSVLogger):
@@ -53,7 +74,7 @@ class ResumableCSVLogger(CSVLogger):
             fs.mv(metrics, metrics + ASIDE)
         with warnings.catch_warnings():  # "... will be deleted": not true of this logger
             warnings.filterwarnings("ignore", message=r"Experiment logs directory .* exists and is not empty")
-            writer = super().experiment
+            writer = whole_header_saves(super().experiment)
         if fs.isfile(metrics + ASIDE):
             fs.mv(metrics + ASIDE, writer.metrics_file_path)
             with fs.open(writer.metrics_file_path, "r", newline="") as file:
