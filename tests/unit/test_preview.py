@@ -18,8 +18,10 @@ from pixelcnn.checkpoints.stored import check_no_interpolation
 from pixelcnn.data import DigitsDataModule
 from pixelcnn.figures import Captions, SampleGrid, page_layout, save_grid
 from pixelcnn.models import ClassConditionalPixelCNN, EmbeddingConditionalPixelCNN, PixelCNN, PixelCNNAutoEncoder
+from pixelcnn.tasks.errors import user_errors
 from pixelcnn.tasks.runtime import resolved
-from tests.helpers import TINY_BACKBONE
+from pixelcnn.tasks.train import train
+from tests.helpers import FAST_TRAIN, TINY_BACKBONE
 from tests.helpers.images import grid_shape
 from tests.unit.test_embedding_conditional import COND_DIM, pairs_module, write_pairs
 
@@ -123,3 +125,21 @@ def test_no_preview_without_samples(tmp_path: Path) -> None:
     trainer = SimpleNamespace(sanity_checking=False, is_global_zero=True, current_epoch=0, default_root_dir=tmp_path)
     callback.on_validation_epoch_end(trainer, tiny(PixelCNN))
     assert callback.last_path is None and not (tmp_path / "samples").exists()
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("sampling.batch_size=0", "callbacks.sample_grid.sampling.batch_size must be an int >= 1 or None, got 0"),
+        ("sampling.capture=maybe", "callbacks.sample_grid.sampling.capture must be auto, true or false"),
+        ("+sampling.bogus=1", "callbacks.sample_grid.sampling.bogus: not a sampling option; the options are fast"),
+        ("callbacks.sample_grid.every_n_epochs=0", "callbacks.sample_grid.every_n_epochs must be an int >= 1"),
+    ],
+)
+def test_bad_preview_options_stop_the_run_before_training(make_config, capsys, override: str, message: str) -> None:
+    cfg = make_config(*FAST_TRAIN, override)
+    with pytest.raises(SystemExit) as stopped, user_errors():
+        train(cfg)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert stopped.value.code == 2 and len(lines) == 1 and message in lines[0], lines
+    assert not (Path(cfg.paths.output_dir) / "checkpoints").exists()  # stopped before the first step

@@ -9,8 +9,11 @@ from typing import Any
 
 import pytorch_lightning as pl
 
-from pixelcnn.figures import preview_figures
+from pixelcnn.errors import check_count
+from pixelcnn.figures import preview_figures, sampling_options
 from pixelcnn.logging.media import log_image
+
+WHERE = "callbacks.sample_grid"  # the config key its options are named by in errors
 
 
 class SampleGridCallback(pl.Callback):
@@ -34,10 +37,12 @@ class SampleGridCallback(pl.Callback):
         sampling: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__()
+        check_count(num_samples, f"{WHERE}.num_samples", minimum=0)
+        check_count(every_n_epochs, f"{WHERE}.every_n_epochs")
         self.num_samples = int(num_samples)
-        self.every_n_epochs = every_n_epochs
+        self.every_n_epochs = int(every_n_epochs)
         self.dirpath = dirpath
-        self.sampling = dict(sampling or {})
+        self.sampling = sampling_options(sampling, f"{WHERE}.sampling")
         self.figures = preview_figures(self.num_samples, seed) if self.num_samples > 0 else []
         self.last_path: Path | None = None
 

@@ -3,7 +3,7 @@ captioned. Chosen by the ``figures`` config group; drawn by eval.py and after tr
 ``<name>.png``, logged as ``figures/<name>``: samples, portraits, interpolations, reconstructions. The
 per-validation preview draws the same figures (``preview_figures``)."""
 
-from pixelcnn.figures.base import Figure, Page, draw_figures
+from pixelcnn.figures.base import Figure, Page, draw_figures, sampling_options
 from pixelcnn.figures.captions import Captions
 from pixelcnn.figures.grid import grid_geometry, image_grid, page_layout, save_grid
 from pixelcnn.figures.portraits import Portraits, interpolation_strips
@@ -25,5 +25,6 @@ __all__ = [
     "interpolation_strips",
     "page_layout",
     "preview_figures",
+    "sampling_options",
     "save_grid",
 ]

@@ -9,10 +9,27 @@ from typing import Any, NamedTuple
 
 import torch
 
+from pixelcnn.errors import ConfigValueError, check_count, cuda_only
 from pixelcnn.figures.captions import Captions
 from pixelcnn.figures.grid import save_grid
 
 SamplingOptions = Mapping[str, Any]  # model.sample keyword arguments: fast, batch_size, progress, capture
+SAMPLING_KEYS = ("fast", "batch_size", "progress", "capture")
+
+
+def sampling_options(options: SamplingOptions | None, where: str = "sampling") -> dict[str, Any]:
+    """``options`` (the ``sampling`` config group, or a part of it) as a dict, checked before hours of training
+    reach the first picture: ``model.sample``'s keys only, ``batch_size`` >= 1 or null, ``capture`` auto|true|false;
+    ``where`` names them in the one-line error."""
+    checked = dict(options or {})
+    unknown = sorted(set(checked) - set(SAMPLING_KEYS))
+    if unknown:
+        raise ConfigValueError(
+            f"{where}.{unknown[0]}: not a sampling option; the options are {', '.join(SAMPLING_KEYS)}"
+        )
+    check_count(checked.get("batch_size"), f"{where}.batch_size", none_ok=True)
+    cuda_only(checked.get("capture", "auto"), "cpu", f"{where}.capture")
+    return checked
 
 
 class Page(NamedTuple):
