@@ -24,7 +24,7 @@ class SampleGridCallback(pl.Callback):
     With weight averaging on, validation and this preview use the averaged weights: the train task keeps
     averaging callbacks after this one, so they swap the raw weights back only after the preview is drawn.
 
-    Saved to ``{dirpath}/epoch_{epoch:03d}.png`` on rank 0; ``dirpath`` defaults to the trainer's root dir.
+    Saved to ``{dirpath}/epoch_{epoch:03d}.png`` on rank 0; ``dirpath`` defaults to ``<trainer root dir>/samples``.
     The grid also goes to every logger under the key ``samples`` (W&B image, TensorBoard image, CSV path).
     """
 
