@@ -16,7 +16,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from pixelcnn import load_model
 from pixelcnn.callbacks import EMA
-from pixelcnn.figures import interpolation_strips, preview, save_grid
+from pixelcnn.figures import SampleGrid, interpolation_strips
 from pixelcnn.models import EmbeddingConditionalPixelCNN, PixelCNN, PixelCNNAutoEncoder
 from pixelcnn.tasks.evaluate import evaluate
 from pixelcnn.tasks.train import train
@@ -99,17 +99,17 @@ def test_the_sample_grid_of_each_validation_is_drawn_with_the_averaged_weights(m
     )
     train(cfg)
     run, datamodule = Path(cfg.paths.output_dir), hydra.utils.instantiate(cfg.data)
+    preview = SampleGrid(cfg.callbacks.sample_grid.num_samples, seed=cfg.seed)  # the unconditional model's preview
     raw_differs = []
     for epoch in (0, 1):
         drawn = pixels(run / "samples" / f"epoch_{epoch:03d}.png")
         checkpoint_path = run / "checkpoints" / f"epoch_{epoch:03d}.ckpt"
         model = load_model(checkpoint_path)  # the averaged weights of that epoch's validation
-        images, nrow = preview(model, datamodule, cfg.callbacks.sample_grid.num_samples, seed=cfg.seed)
-        redrawn = pixels(save_grid(images, model.num_levels, tmp_path / f"redrawn_{epoch}.png", nrow))
+        redrawn = pixels(preview.draw(model, datamodule, tmp_path / f"redrawn_{epoch}", {})["samples"])
         assert np.array_equal(drawn, redrawn), f"epoch {epoch}: the grid was not drawn with the averaged weights"
         model.load_state_dict(torch.load(checkpoint_path, weights_only=True)["current_model_state"])
-        images, nrow = preview(model, datamodule, cfg.callbacks.sample_grid.num_samples, seed=cfg.seed)
-        raw_differs.append(not np.array_equal(drawn, pixels(save_grid(images, 17, tmp_path / "raw.png", nrow))))
+        raw = preview.draw(model, datamodule, tmp_path / f"raw_{epoch}", {})["samples"]
+        raw_differs.append(not np.array_equal(drawn, pixels(raw)))
     assert any(raw_differs)  # the raw weights draw another grid: the check above can tell them apart
 
 

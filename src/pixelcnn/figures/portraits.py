@@ -5,14 +5,12 @@ one fixed noise per row. Both captioned: identities, source images, interpolatio
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import torch
 
-from pixelcnn.figures.base import Figure, SamplingOptions
+from pixelcnn.figures.base import Figure, Page, SamplingOptions
 from pixelcnn.figures.captions import Captions
-from pixelcnn.figures.grid import save_grid
 from pixelcnn.models import EmbeddingConditionalPixelCNN
 from pixelcnn.sampling import draw_uniforms
 
@@ -68,9 +66,7 @@ class Portraits(Figure):
     def applies_to(self, model: torch.nn.Module) -> bool:
         return isinstance(model, EmbeddingConditionalPixelCNN)
 
-    def draw(
-        self, model: EmbeddingConditionalPixelCNN, datamodule: Any, folder: Path, sampling: SamplingOptions
-    ) -> dict[str, Path]:
+    def pages(self, model: EmbeddingConditionalPixelCNN, datamodule: Any, sampling: SamplingOptions) -> dict[str, Page]:
         datamodule.setup()
         dataset = datamodule.datasets[self.split]
         labels = dataset.labels if dataset.indices is None else dataset.labels[dataset.indices]
@@ -88,9 +84,7 @@ class Portraits(Figure):
             columns=["source", *(str(k + 1) for k in range(self.per_row))],
             title="source image, then samples from its embedding h",
         )
-        figure4 = save_grid(
-            grid.flatten(0, 1), model.num_levels, folder / "portraits.png", 1 + self.per_row, captions=captions
-        )
+        figure4 = Page(grid.flatten(0, 1), 1 + self.per_row, captions)
 
         seeds = [self.seed + k for k in range(self.num_seeds)]
         strips = interpolation_strips(model, h[0], h[1], self.steps, seeds, sampling).view(
@@ -104,7 +98,5 @@ class Portraits(Figure):
             columns=["source", *weights, "source"],
             title=f"{identities[0]} -> {identities[1]}: samples of (1 - w) h_a + w h_b, one noise per row",
         )
-        figure5 = save_grid(
-            rows.flatten(0, 1), model.num_levels, folder / "interpolations.png", self.steps + 2, captions=captions
-        )
+        figure5 = Page(rows.flatten(0, 1), self.steps + 2, captions)
         return {"portraits": figure4, "interpolations": figure5}

@@ -1,4 +1,4 @@
-"""The picture the sample-grid callback saves after each validation, for any model kind: (images, images per row)."""
+"""The per-validation preview: for each model kind the figure it gets, at most about ``num_samples`` images."""
 
 from __future__ import annotations
 
@@ -6,35 +6,40 @@ from typing import Any
 
 import torch
 
-from pixelcnn.figures.reconstructions import decodings, reference_images
-from pixelcnn.figures.samples import class_rows
-from pixelcnn.models import MSEAutoEncoder, PixelCNNAutoEncoder, PixelCNNModule
+from pixelcnn.figures.base import Figure, Page, SamplingOptions
+from pixelcnn.figures.reconstructions import Reconstructions
+from pixelcnn.figures.samples import SampleGrid
+from pixelcnn.models import EmbeddingConditionalPixelCNN
+
+DECODINGS = 3  # samples per source image in an auto-encoder's preview
 
 
-def preview(model: torch.nn.Module, datamodule: Any, n: int, seed: int = 0) -> tuple[torch.Tensor, int]:
-    """About ``n`` images (N,C,H,W) long and the row length to lay them out with.
+class EmbeddingSamples(Figure):
+    """``samples.png`` of a model conditioned on a vector or map h (``gated_embed``, ``gated_spatial``): one sample
+    of each of the first ``num_samples`` h of the data module's ``split``, in a square-ish grid."""
 
-    - MSE auto-encoder: pairs of a validation image and its reconstruction;
-    - PixelCNN auto-encoder: rows of a validation image and 3 decodings of its code;
-    - class-conditional: rows of classes 0, 1, ... (one row per class, ceil(n / classes) samples each);
-    - conditioned on a vector h: samples of the first validation images' h;
-    - unconditional: n samples.
-    """
-    if isinstance(model, MSEAutoEncoder):
-        originals = reference_images(datamodule, max(1, n // 2), "val").to(model.device)
-        return torch.stack([originals, model.reconstruct(originals)], dim=1).flatten(0, 1), 2
-    if isinstance(model, PixelCNNAutoEncoder):
-        originals = reference_images(datamodule, max(1, n // 4), "val").to(model.device)
-        grid = torch.cat([originals[:, None], decodings(model, originals, 3, seed)], dim=1)
-        return grid.flatten(0, 1), 4
-    if not isinstance(model, PixelCNNModule):
-        raise TypeError(f"no preview for a {type(model).__name__}")
-    if model.num_classes:
-        per_class = max(1, -(-n // model.num_classes))
-        return class_rows(model, per_class, seed, {}), per_class
-    if model.conditioner is not None:
+    def __init__(self, num_samples: int = 16, split: str = "val", seed: int = 0) -> None:
+        self.num_samples, self.split, self.seed = int(num_samples), split, int(seed)
+
+    def applies_to(self, model: torch.nn.Module) -> bool:
+        return isinstance(model, EmbeddingConditionalPixelCNN)
+
+    def pages(self, model: EmbeddingConditionalPixelCNN, datamodule: Any, sampling: SamplingOptions) -> dict[str, Page]:
         datamodule.setup()
-        dataset = datamodule.datasets["val"]
+        dataset = datamodule.datasets[self.split]
+        n = self.num_samples
         h = torch.stack([dataset[i % len(dataset)][1] for i in range(n)]).to(model.device, torch.float32)
-        return model.sample(n, cond=h, seed=seed), max(1, int(n**0.5))
-    return model.sample(n, seed=seed), max(1, int(n**0.5))
+        return {"samples": Page(model.sample(n, cond=h, seed=self.seed, **sampling), max(1, int(n**0.5)))}
+
+
+def preview_figures(num_samples: int, seed: int = 0) -> list[Figure]:
+    """The preview's figures, the first that applies to a model drawing it: unconditional and class-conditional
+    models the ``SampleGrid`` (class rows labelled with class names); auto-encoders ``num_samples // 4``
+    validation images, each with ``DECODINGS`` decodings of its code (PixelCNN) or its reconstruction (MSE);
+    h-conditioned models ``EmbeddingSamples``."""
+    rows = max(1, num_samples // (1 + DECODINGS))
+    return [
+        SampleGrid(num_samples, seed=seed),
+        Reconstructions(rows=rows, samples_per_row=DECODINGS, seed=seed, split="val"),
+        EmbeddingSamples(num_samples, split="val", seed=seed),
+    ]

@@ -13,9 +13,8 @@ import torch
 from pixelcnn.api import load_model
 from pixelcnn.data.validation import check_model_fits_data
 from pixelcnn.errors import CheckpointError
-from pixelcnn.figures.base import Figure, SamplingOptions
+from pixelcnn.figures.base import Figure, Page, SamplingOptions
 from pixelcnn.figures.captions import Captions
-from pixelcnn.figures.grid import save_grid
 from pixelcnn.models import MSEAutoEncoder, PixelCNNAutoEncoder
 
 
@@ -27,13 +26,11 @@ def reference_images(datamodule: Any, n: int, split: str = "test") -> torch.Tens
     return torch.stack([dataset[int(i)][0] for i in indices])
 
 
-def save_reconstruction_rows(
-    columns: Sequence[torch.Tensor], num_levels: int, path: str | Path, captions: Captions | None = None
-) -> Path:
+def reconstruction_rows(columns: Sequence[torch.Tensor], captions: Captions | None = None) -> Page:
     """One row per image: ``columns`` are (N, k_i, C, H, W) or (N, C, H, W) level tensors, laid side by side."""
     blocks = [c.unsqueeze(1) if c.dim() == 4 else c for c in columns]
     rows = torch.cat([b.cpu() for b in blocks], dim=1)
-    return save_grid(rows.flatten(0, 1), num_levels, path, nrow=rows.shape[1], captions=captions)
+    return Page(rows.flatten(0, 1), rows.shape[1], captions)
 
 
 def decodings(model: PixelCNNAutoEncoder, originals: torch.Tensor, per_row: int, seed: int, **sampling: Any):
@@ -56,22 +53,23 @@ def mse_baseline(ckpt_path: str | Path, model: PixelCNNAutoEncoder) -> MSEAutoEn
 
 
 class Reconstructions(Figure):
-    """``reconstructions.png``. PixelCNN auto-encoder (Figure 6): per test image source | MSE reconstruction (with
-    ``mse_ckpt``) | ``samples_per_row`` samples given its code. MSE auto-encoder: source | reconstruction."""
+    """``reconstructions.png``. PixelCNN auto-encoder (Figure 6): per image of ``split`` source | MSE reconstruction
+    (with ``mse_ckpt``) | ``samples_per_row`` samples given its code. MSE auto-encoder: source | reconstruction."""
 
-    def __init__(self, rows: int = 8, samples_per_row: int = 4, mse_ckpt: str | None = None, seed: int = 0) -> None:
+    def __init__(
+        self, rows: int = 8, samples_per_row: int = 4, mse_ckpt: str | None = None, seed: int = 0, split: str = "test"
+    ) -> None:
         self.rows, self.per_row, self.mse_ckpt, self.seed = int(rows), int(samples_per_row), mse_ckpt, int(seed)
+        self.split = split
 
     def applies_to(self, model: torch.nn.Module) -> bool:
         return isinstance(model, PixelCNNAutoEncoder | MSEAutoEncoder)
 
-    def draw(self, model: Any, datamodule: Any, folder: Path, sampling: SamplingOptions) -> dict[str, Path]:
-        originals = reference_images(datamodule, self.rows).to(model.device)
-        path = folder / "reconstructions.png"
+    def pages(self, model: Any, datamodule: Any, sampling: SamplingOptions) -> dict[str, Page]:
+        originals = reference_images(datamodule, self.rows, self.split).to(model.device)
         if isinstance(model, MSEAutoEncoder):
             captions = Captions(columns=["source", "MSE"], title=f"MSE auto-encoder, m={model.latent_dim}")
-            columns = [originals, model.reconstruct(originals)]
-            return {"reconstructions": save_reconstruction_rows(columns, model.num_levels, path, captions)}
+            return {"reconstructions": reconstruction_rows([originals, model.reconstruct(originals)], captions)}
         columns, names = [originals], ["source"]
         if self.mse_ckpt:
             baseline = mse_baseline(self.mse_ckpt, model)
@@ -80,4 +78,4 @@ class Reconstructions(Figure):
         columns.append(decodings(model, originals, self.per_row, self.seed, **sampling))
         names += [str(k + 1) for k in range(self.per_row)]
         captions = Captions(columns=names, title=f"PixelCNN samples given the source's code h, m={model.latent_dim}")
-        return {"reconstructions": save_reconstruction_rows(columns, model.num_levels, path, captions)}
+        return {"reconstructions": reconstruction_rows(columns, captions)}

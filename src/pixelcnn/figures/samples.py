@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import torch
 
 from pixelcnn.errors import ConfigValueError
-from pixelcnn.figures.base import Figure, SamplingOptions
+from pixelcnn.figures.base import Figure, Page, SamplingOptions
 from pixelcnn.figures.captions import Captions
-from pixelcnn.figures.grid import save_grid
 from pixelcnn.models import PixelCNNModule
 
 MAX_ROWS = 32  # class rows in one grid unless listed: beyond that a grid is too tall to read (ImageNet has 1000)
@@ -68,14 +66,11 @@ class SampleGrid(Figure):
         # unconditional or class-conditional; vector-conditioned kinds draw portraits or reconstructions instead
         return isinstance(model, PixelCNNModule) and (model.conditioner is None or model.num_classes is not None)
 
-    def draw(self, model: PixelCNNModule, datamodule: Any, folder: Path, sampling: SamplingOptions) -> dict[str, Path]:
-        path = folder / "samples.png"
+    def pages(self, model: PixelCNNModule, datamodule: Any, sampling: SamplingOptions) -> dict[str, Page]:
         if not model.num_classes:
             samples = model.sample(self.num_samples, seed=self.seed, **sampling)
-            nrow = max(1, int(self.num_samples**0.5))
-            return {"samples": save_grid(samples, model.num_levels, path, nrow=nrow)}
+            return {"samples": Page(samples, max(1, int(self.num_samples**0.5)))}
         shown, per_class = class_layout(model.num_classes, self.num_samples, self.classes)
         samples = class_rows(model, per_class, self.seed, sampling, shown)
         names = class_names(model.num_classes, datamodule)
-        captions = Captions(rows=[names[c] for c in shown])
-        return {"samples": save_grid(samples, model.num_levels, path, nrow=per_class, captions=captions)}
+        return {"samples": Page(samples, per_class, Captions(rows=[names[c] for c in shown]))}
