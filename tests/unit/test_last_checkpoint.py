@@ -46,6 +46,8 @@ def test_last_holds_every_epochs_state_when_val_bpd_got_worse(
     train(make_config(*FAST_TRAIN, "trainer.max_epochs=3", "test=false", "figures=none"))
     assert seen == [(3, 3), (6, 6)]  # the newest state, not epoch 0's best
     assert stored_step(last) == (9, 2)  # the final state
+    loops = torch.load(last, map_location="cpu", weights_only=True)["loops"]
+    assert loops["fit_loop"]["epoch_progress"]["current"]["processed"] == 3  # all 3 epochs done: a resume is a no-op
     folder = last.parent
     assert sorted(p.name for p in folder.iterdir()) == ["epoch_000.ckpt", "last.ckpt"]  # one last.ckpt, one best
     assert stored_step(folder / "epoch_000.ckpt") == (3, 0)
