@@ -108,14 +108,15 @@ class NaNValidation(pl.LightningModule):
 
 
 def test_a_nan_validation_is_never_the_best_checkpoint(tmp_path: Path, make_config) -> None:
-    callback = hydra.utils.instantiate(make_config(output_dir=tmp_path).callbacks.model_checkpoint)
+    callbacks = make_config(output_dir=tmp_path).callbacks
+    callback = hydra.utils.instantiate(callbacks.model_checkpoint)
     assert isinstance(callback, FiniteModelCheckpoint)  # what conf/callbacks/model_checkpoint.yaml builds
     loader = DataLoader(TensorDataset(torch.randn(8, 2)), batch_size=4)
     trainer = pl.Trainer(
         max_epochs=1,
         accelerator="cpu",
         logger=False,
-        callbacks=[callback],
+        callbacks=[callback, hydra.utils.instantiate(callbacks.step_checkpoint)],  # the second writes last.ckpt
         enable_progress_bar=False,
         enable_model_summary=False,
     )

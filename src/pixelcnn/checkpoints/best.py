@@ -12,8 +12,8 @@ class FiniteModelCheckpoint(ModelCheckpoint):
 
     Lightning ranks a NaN score as the worst one but still saves it while fewer than ``save_top_k`` are kept, so
     a first validation of NaN bits/dim became "the best checkpoint" that ``train.py`` then tests and reports.
-    Here such a score is never saved as best (``last.ckpt`` is still written). Checkpoints of non-finite weights
-    are refused before any write by ``StopOnNonFiniteLoss``.
+    Here such a score is never saved as best (``last.ckpt``, written by ``LastCheckpoint``, still is). Checkpoints
+    of non-finite weights are refused before any write by ``StopOnNonFiniteLoss``.
     """
 
     def check_monitor_top_k(self, trainer: pl.Trainer, current: torch.Tensor | None = None) -> bool:

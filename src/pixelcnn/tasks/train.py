@@ -15,6 +15,7 @@ from pytorch_lightning.loggers import Logger
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from pixelcnn.callbacks import CheckpointOnSignal, ConfigInCheckpoint, StopOnNonFiniteLoss
+from pixelcnn.checkpoints.last import LastCheckpoint
 from pixelcnn.data.base import ImageDataModule
 from pixelcnn.data.validation import check_model_fits_data
 from pixelcnn.errors import RunInterrupted
@@ -31,8 +32,10 @@ from pixelcnn.tasks.values import check_train_values
 
 def ordered(callbacks: list[Callback]) -> list[Callback]:
     """Weight averaging last (Lightning puts checkpointing after it): it swaps the averaged weights in before
-    validation and back after it, so every callback that looks at the model during validation sees the average."""
-    return sorted(callbacks, key=lambda callback: isinstance(callback, WeightAveraging))
+    validation and back after it, so every callback that looks at the model during validation sees the average.
+    ``LastCheckpoint`` after the other checkpoint callbacks (Lightning keeps their order), so the ``last.ckpt`` it
+    writes holds the best-checkpoint ranking of the same validation."""
+    return sorted(callbacks, key=lambda c: (isinstance(c, WeightAveraging), isinstance(c, LastCheckpoint)))
 
 
 def train(cfg: DictConfig) -> dict[str, Any]:
