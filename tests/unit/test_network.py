@@ -16,8 +16,10 @@ import pytorch_lightning as pl
 import torch
 
 import pixelcnn
+from pixelcnn.callbacks.ema import EMA
 from pixelcnn.checkpoints.registry import qualified_name
 from pixelcnn.conditioning import ClassConditioner
+from pixelcnn.figures.samples import SampleGrid
 from pixelcnn.models import ClassConditionalPixelCNN, PixelCNN, PixelCNNAutoEncoder, PixelCNNModule
 from pixelcnn.nn import GatedPixelCNN
 from pixelcnn.nn.network import PixelCNNNetwork
@@ -102,20 +104,31 @@ class FirstWeights(pl.Callback):
         self.weights = {k: v.detach().clone() for k, v in pl_module.state_dict().items()}
 
 
-def test_a_training_run_resumes_from_an_old_checkpoint(tmp_path: Path) -> None:
+@pytest.mark.parametrize("ema", [False, True], ids=["plain", "ema"])
+def test_a_training_run_resumes_from_an_old_checkpoint(ema: bool, tmp_path: Path) -> None:
+    averaging = lambda: [EMA(decay=0.5)] if ema else []  # noqa: E731
     torch.manual_seed(0)
-    trainer = quick_trainer(tmp_path, max_steps=1)
+    trainer = quick_trainer(tmp_path, max_steps=1, callbacks=averaging())
     trainer.fit(KINDS["class"](), datamodule=tiny_digits())
-    saved = tmp_path / "new.ckpt"
-    trainer.save_checkpoint(saved)
-    checkpoint: dict[str, Any] = torch.load(saved, weights_only=True)
-    weights = checkpoint["state_dict"]
-    torch.save({**checkpoint, "state_dict": old_layout(weights)}, tmp_path / "old.ckpt")
+    trainer.save_checkpoint(tmp_path / "new.ckpt")
+    checkpoint: dict[str, Any] = torch.load(tmp_path / "new.ckpt", weights_only=True)
+    parts = [part for part in ("state_dict", "current_model_state") if part in checkpoint]
+    assert parts == (["state_dict", "current_model_state"] if ema else ["state_dict"])
+    torch.save({**checkpoint, **{part: old_layout(checkpoint[part]) for part in parts}}, tmp_path / "old.ckpt")
 
     model, first = KINDS["class"](), FirstWeights()
     check_resumable(tmp_path / "old.ckpt", model)  # what train.py checks before handing it to Lightning
-    resumed = quick_trainer(tmp_path, max_steps=2, callbacks=[first])
+    resumed = quick_trainer(tmp_path, max_steps=2, callbacks=[first, *averaging()])
     resumed.fit(model, datamodule=tiny_digits(), ckpt_path=tmp_path / "old.ckpt")
     assert resumed.global_step == 2
-    assert first.weights.keys() == weights.keys()
-    assert all(torch.equal(first.weights[key], weights[key]) for key in weights)
+    raw = checkpoint[parts[-1]]  # the weights training goes on from (with EMA: the raw ones, not the average)
+    assert first.weights.keys() == raw.keys()
+    assert all(torch.equal(first.weights[key], raw[key]) for key in raw)
+
+
+@pytest.mark.parametrize("kind", ["unconditional", "class"])
+def test_the_sample_grid_draws_from_a_bare_network(kind: str, tmp_path: Path) -> None:
+    net = KINDS[kind]().net
+    grid = SampleGrid(num_samples=4)
+    assert grid.applies_to(net)
+    assert grid.draw(net, None, tmp_path, {"fast": True})["samples"].is_file()
