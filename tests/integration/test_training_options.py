@@ -73,7 +73,8 @@ def test_ema_follows_the_polyak_average_with_warm_up_once_per_optimizer_step(tmp
     # t=1: d = 2/11 (< 0.2), t=2, 3: d = min(0.2, 3/12), min(0.2, 4/13) = 0.2 (the decay caps the warm-up)
     expected = warmup_average(None, [record.weights[s] for s in (1, 2, 3, 4)], decay=0.2, t=0)
     assert_weights_close(model.state_dict(), expected)  # after fit the module holds the average
-    assert not torch.allclose(expected["conditioner.table.weight"], record.weights[4]["conditioner.table.weight"])
+    table = "net.conditioner.table.weight"
+    assert not torch.allclose(expected[table], record.weights[4][table])
 
     optimized = {id(p) for group in trainer.optimizers[0].param_groups for p in group["params"]}
     averaged = {id(p) for p in ema._average_model.parameters()}
@@ -136,7 +137,7 @@ def test_resuming_continues_the_average_where_it_stopped(tmp_path: Path) -> None
     expected = warmup_average(stopped["state_dict"], [record.weights[3], record.weights[4]], decay=0.5, t=2)
     assert_weights_close(resumed.state_dict(), expected)
     restarted = warmup_average(None, [record.weights[3], record.weights[4]], decay=0.5, t=0)
-    assert not torch.allclose(expected["conditioner.table.weight"], restarted["conditioner.table.weight"])
+    assert not torch.allclose(expected["net.conditioner.table.weight"], restarted["net.conditioner.table.weight"])
 
 
 def test_a_run_without_a_logger_trains_with_the_default_callbacks(make_config) -> None:

@@ -139,8 +139,8 @@ def test_the_autoencoder_computes_with_averaged_encoder_conditioner_and_backbone
     model = load_model(path)
     for name in ("encoder", "conditioner", "backbone"):
         weights = getattr(model, name).state_dict()
-        assert not differs(weights, part(checkpoint["state_dict"], name)), name  # the average ...
-        assert differs(weights, part(checkpoint["current_model_state"], name)), name  # ... not the raw weights
+        assert not differs(weights, part(checkpoint["state_dict"], f"net.{name}")), name  # the average ...
+        assert differs(weights, part(checkpoint["current_model_state"], f"net.{name}")), name  # ... not the raw
 
     # the average by hand, from the raw weights of each step; the logits by hand from its parts
     by_hand = autoencoder().eval()

@@ -24,7 +24,7 @@ def random_model(model: PixelCNNModule, seed: int) -> PixelCNNModule:
     with torch.no_grad():
         for name, parameter in model.named_parameters():
             if name.endswith("weight"):
-                parameter.mul_(6.0 if name.startswith("backbone.head") else 2.5)
+                parameter.mul_(6.0 if name.startswith("net.backbone.head") else 2.5)
     return model.eval()
 
 

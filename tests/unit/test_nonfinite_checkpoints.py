@@ -23,7 +23,7 @@ from pixelcnn.tasks.evaluate import evaluate
 from pixelcnn.tasks.train import train
 from tests.helpers import FAST_TRAIN, TINY_BACKBONE
 
-WEIGHT = "backbone.blocks.0.v_conv.conv.weight"
+WEIGHT = "net.backbone.blocks.0.v_conv.conv.weight"
 
 
 @pytest.fixture(scope="module")

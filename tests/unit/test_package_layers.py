@@ -1,7 +1,8 @@
 """The packages of ``src/pixelcnn`` form layers: a module imports only from its own package or from lower ones.
 
 Data flows one way (data -> model -> metric / sampler -> figures -> logger -> tasks), so no import cycle can arise.
-Imports inside functions count too.
+Imports inside functions count too. ``pixelcnn.nn.network`` (the whole network: backbone, conditioner, sampler) is
+its own layer above ``sampling``: the rest of ``pixelcnn.nn``, its own ``__init__`` included, may not import it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ LAYERS = [
     "conditioning",
     "autoencoder",
     "sampling",
+    "nn.network",
     "models",
     "embeddings",
     "api",
@@ -35,9 +37,14 @@ LAYERS = [
 ]
 
 
+NETWORK = "nn.network"
+
+
 def package_of(module: str) -> str | None:
-    """``pixelcnn.models.kinds`` -> ``models``; modules outside pixelcnn -> None."""
+    """``pixelcnn.models.kinds`` -> ``models``; ``pixelcnn.nn.network`` -> ``nn.network``; outside pixelcnn -> None."""
     parts = module.split(".")
+    if parts[:3] == ["pixelcnn", *NETWORK.split(".")]:
+        return NETWORK
     return parts[1] if parts[0] == "pixelcnn" and len(parts) > 1 else None
 
 
@@ -47,7 +54,9 @@ def imported_packages(path: Path) -> set[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
-            names.update(f"{node.module}.{alias.name}" for alias in node.names if node.module == "pixelcnn")
+            names.update(
+                f"{node.module}.{alias.name}" for alias in node.names if node.module in ("pixelcnn", "pixelcnn.nn")
+            )
         elif isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
     return {p for p in map(package_of, names) if p is not None}
@@ -55,6 +64,8 @@ def imported_packages(path: Path) -> set[str]:
 
 def own_package(path: Path) -> str:
     relative = path.relative_to(SRC)
+    if relative.with_suffix("").as_posix() == NETWORK.replace(".", "/"):
+        return NETWORK
     return relative.parts[0] if len(relative.parts) > 1 else relative.stem
 
 

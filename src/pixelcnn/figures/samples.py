@@ -13,7 +13,9 @@ from pixelcnn.errors import ConfigValueError
 from pixelcnn.figures.base import Figure, Page, SamplingOptions
 from pixelcnn.figures.captions import Captions
 from pixelcnn.models import PixelCNNModule
+from pixelcnn.nn.network import PixelCNNNetwork
 
+Sampler = PixelCNNModule | PixelCNNNetwork  # the trained module or its bare network: both sample
 MAX_ROWS = 32  # class rows in one grid unless listed: beyond that a grid is too tall to read (ImageNet has 1000)
 
 
@@ -43,10 +45,11 @@ def class_layout(num_classes: int, num_samples: int, classes: Sequence[int] | No
 
 
 def class_rows(
-    model: PixelCNNModule, per_class: int, seed: int, sampling: SamplingOptions, classes: Sequence[int] | None = None
+    model: Sampler, per_class: int, seed: int, sampling: SamplingOptions, classes: Sequence[int] | None = None
 ) -> torch.Tensor:
     """``per_class`` samples of each of ``classes`` (default all), class by class: (classes * per_class, C, H, W)."""
-    shown = torch.as_tensor(range(model.num_classes) if classes is None else list(classes), device=model.device)
+    device = next(model.parameters()).device
+    shown = torch.as_tensor(range(model.num_classes) if classes is None else list(classes), device=device)
     cond = shown.long().repeat_interleave(per_class)
     return model.sample(len(cond), cond=cond, seed=seed, **sampling)
 
@@ -64,9 +67,9 @@ class SampleGrid(Figure):
 
     def applies_to(self, model: torch.nn.Module) -> bool:
         # unconditional or class-conditional; vector-conditioned kinds draw portraits or reconstructions instead
-        return isinstance(model, PixelCNNModule) and (model.conditioner is None or model.num_classes is not None)
+        return isinstance(model, Sampler) and (model.conditioner is None or model.num_classes is not None)
 
-    def pages(self, model: PixelCNNModule, datamodule: Any, sampling: SamplingOptions) -> dict[str, Page]:
+    def pages(self, model: Sampler, datamodule: Any, sampling: SamplingOptions) -> dict[str, Page]:
         if not model.num_classes:
             samples = model.sample(self.num_samples, seed=self.seed, **sampling)
             return {"samples": Page(samples, max(1, int(self.num_samples**0.5)))}

@@ -1,6 +1,7 @@
 """PixelCNN auto-encoder (``model=autoencoder``, section 3.4): an encoder maps x to a bottleneck h (B, m) and the
 gated backbone, conditioned on h through ``V^T h`` in every layer (Eq. 4), models p(x | h). Encoder, conditioner
-and backbone are trained end to end on the NLL of x given its own code, in bits/dim."""
+and backbone (an ``AutoEncoderNetwork``, ``self.net``) are trained end to end on the NLL of x given its own code,
+in bits/dim."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import torch
+from torch import nn
 
-from pixelcnn.autoencoder.encoders import build_encoder
+from pixelcnn.autoencoder.encoders import ConvEncoder
+from pixelcnn.checkpoints.registry import as_factory, factory_spec
 from pixelcnn.conditioning.vector import VectorConditioner
-from pixelcnn.errors import InputError
 from pixelcnn.models.pixelcnn import PixelCNNModule
+from pixelcnn.nn.network import AutoEncoderNetwork
 
 
 class PixelCNNAutoEncoder(PixelCNNModule):
@@ -27,6 +30,7 @@ class PixelCNNAutoEncoder(PixelCNNModule):
     """
 
     default_conditioner = VectorConditioner
+    net: AutoEncoderNetwork
 
     def __init__(
         self,
@@ -37,44 +41,25 @@ class PixelCNNAutoEncoder(PixelCNNModule):
         **parts: Any,
     ) -> None:
         self.latent_dim = int(latent_dim)
+        self.encoder_factory = as_factory(encoder, ConvEncoder, "encoder")
         parts.update(cond_dim=self.latent_dim, zero_init=True)  # the conditioner maps h (B, m) with V = 0 at first
         super().__init__(image_shape, num_levels, **parts)
-        self.encoder, spec = build_encoder(encoder, self.image_shape, self.num_levels, self.latent_dim)
-        self.remember(latent_dim=self.latent_dim, encoder=spec)
+        self.remember(latent_dim=self.latent_dim, encoder=factory_spec(self.encoder_factory))
+
+    def build_network(self, **parts: Any) -> AutoEncoderNetwork:
+        return AutoEncoderNetwork(self.image_shape, self.num_levels, self.latent_dim, self.encoder_factory, **parts)
+
+    @property
+    def encoder(self) -> nn.Module:
+        return self.net.encoder
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Images (B,C,H,W) long -> codes h (B, latent_dim)."""
-        self.check_images(x)
-        return self.encoder(x)
+        return self.net.encode(x)
 
     def code(self, cond: torch.Tensor | None, batch_size: int) -> torch.Tensor:
         """The code h (batch_size, latent_dim) that ``cond`` (images to encode, or h itself) stands for."""
-        return cond if self.is_code(cond, batch_size) else self.encode(cond)
-
-    def check_condition(self, cond: torch.Tensor | None, batch_size: int) -> None:
-        self.is_code(cond, batch_size)
-
-    def is_code(self, cond: torch.Tensor | None, batch_size: int) -> bool:
-        """True for codes h (batch_size, latent_dim) float, False for images to encode; else ``InputError``."""
-        c, height, width = self.image_shape
-        expected = (
-            f"images ({batch_size}, {c}, {height}, {width}) long to encode or codes h ({batch_size}, {self.latent_dim})"
-            " float"
-        )
-        if not isinstance(cond, torch.Tensor):
-            raise InputError(f"the auto-encoder decodes a code: pass cond, {expected}")
-        is_code = cond.dtype.is_floating_point and cond.shape == (batch_size, self.latent_dim)
-        is_images = not cond.dtype.is_floating_point and cond.dim() == 4 and cond.shape[0] == batch_size
-        if not (is_code or is_images):
-            raise InputError(f"cond is {cond.dtype} of shape {tuple(cond.shape)} but must be {expected}")
-        return is_code
+        return self.net.code(cond, batch_size)
 
     def batch_condition(self, batch: Sequence[torch.Tensor]) -> torch.Tensor:
         return batch[0]
-
-    def condition(self, cond: torch.Tensor | None, batch_size: int) -> list[torch.Tensor]:
-        return self.conditioner(self.code(cond, batch_size))
-
-    def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None, log_prob: bool = False) -> torch.Tensor:
-        """x (B,C,H,W) long, cond images or h (default: x itself) -> logits (B,K,C,H,W) (or log p of x, (B,C,H,W))."""
-        return super().forward(x, x if cond is None else cond, log_prob=log_prob)

@@ -11,7 +11,7 @@ import torch
 from omegaconf import OmegaConf
 
 from pixelcnn.checkpoints.registry import as_factory, factory_spec, qualified_name
-from pixelcnn.errors import InputError, check_range
+from pixelcnn.nn.checks import check_images, image_shape_of
 
 
 class TrainableModule(pl.LightningModule):
@@ -26,9 +26,7 @@ class TrainableModule(pl.LightningModule):
         self, image_shape: Sequence[int], num_levels: int, optimizer: Any = None, scheduler: Any = None
     ) -> None:
         super().__init__()
-        if len(image_shape) != 3:
-            raise InputError(f"image_shape must be [C, H, W], got {list(image_shape)}")
-        self.image_shape: tuple[int, int, int] = tuple(int(s) for s in image_shape)  # type: ignore[assignment]
+        self.image_shape = image_shape_of(image_shape)
         self.num_levels = int(num_levels)
         self.optimizer_factory = as_factory(optimizer, torch.optim.Adam, "optimizer")
         self.scheduler_factory = as_factory(scheduler, None, "scheduler")
@@ -49,17 +47,7 @@ class TrainableModule(pl.LightningModule):
 
     def check_images(self, x: torch.Tensor) -> None:
         """Raise ``InputError`` unless x is an integer tensor (B,C,H,W) of this model's shape and levels."""
-        c, h, w = self.image_shape
-        if not isinstance(x, torch.Tensor) or x.dtype.is_floating_point or x.dtype == torch.bool:
-            raise InputError(f"x must be a LongTensor (B, {c}, {h}, {w}) of levels in [0, {self.num_levels})")
-        if x.dim() != 4 or tuple(x.shape[1:]) != self.image_shape:
-            raise InputError(
-                f"x has shape {tuple(x.shape)} but this model takes (B, {c}, {h}, {w}) images; "
-                f"check the data config's image size and channels"
-            )
-        check_range(
-            x, self.num_levels, "the levels of x", f": this model has {self.num_levels} levels; quantize the images"
-        )
+        check_images(x, self.image_shape, self.num_levels)
 
     # --- Lightning -----------------------------------------------------------------------------------------
     flops_per_batch: int | None = None  # FLOPs of a training batch's forward and backward (ThroughputMonitor)

@@ -1,4 +1,5 @@
-"""The model kinds users know, as thin subclasses of ``PixelCNNModule``: each names its default conditioner.
+"""The model kinds users know, as thin subclasses of ``PixelCNNModule`` (each trains one ``PixelCNNNetwork``,
+``self.net``): each names its default conditioner.
 
 Presets: ``model=gated`` (unconditional), ``gated_cond`` (class bias, Eq. 4), ``gated_embed`` (``V^T h``, Eq. 4),
 ``gated_spatial`` (deconv map ``m(h)`` + 1x1, Eq. 5). In Python, the conditioner's own arguments can be given

@@ -1,5 +1,7 @@
-"""The one PixelCNN LightningModule: a gated backbone, an optional conditioner, an optimizer and a scheduler, each
-injected (by Hydra as ``_partial_`` configs, or in Python as classes, partials or keyword mappings)."""
+"""The PixelCNN LightningModule: it holds one plain-torch ``PixelCNNNetwork`` (``self.net``: backbone, head,
+conditioner; ``forward`` / ``nll`` / ``sample``) and adds only training: optimizer, scheduler, bits/dim metrics,
+logging, FLOPs, memory layout and compile. Its parts are injected (by Hydra as ``_partial_`` configs, or in Python
+as classes, partials or keyword mappings)."""
 
 from __future__ import annotations
 
@@ -13,15 +15,14 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from pixelcnn.checkpoints.registry import as_factory, factory_spec
 from pixelcnn.conditioning.base import Conditioner
-from pixelcnn.conditioning.class_bias import ClassConditioner
-from pixelcnn.errors import InputError, check_count, cuda_only
+from pixelcnn.errors import cuda_only
 from pixelcnn.metrics import BitsPerDim
 from pixelcnn.models.base import TrainableModule
+from pixelcnn.models.legacy import move_parts_under_net
 from pixelcnn.nn.backbone import GatedPixelCNN
 from pixelcnn.nn.heads import SoftmaxHead
 from pixelcnn.nn.modes import eval_mode
-from pixelcnn.sampling import GivenNoise, SeededNoise, sample_images
-from pixelcnn.sampling.batched import BiasSource
+from pixelcnn.nn.network import PixelCNNNetwork
 
 LN2 = math.log(2.0)
 
@@ -35,10 +36,11 @@ def bind(factory: Any, arguments: dict[str, Any]) -> Any:
 
 
 class PixelCNNModule(TrainableModule):
-    """p(x | h) = prod_i p(x_i | x_<i, h) with h entering every layer as a bias from the conditioner.
+    """Trains a ``PixelCNNNetwork`` (``self.net``) on the NLL in bits/dim.
 
-    Public surface (see README): ``model(x, cond)`` -> logits (B,K,C,H,W); ``nll(x, cond)`` -> (B,) nats;
-    ``sample(n, cond, seed)`` -> (n,C,H,W) long; attributes ``image_shape``, ``num_levels``, ``num_classes``.
+    Public surface (see README), the network's: ``model(x, cond)`` -> logits (B,K,C,H,W); ``nll(x, cond)`` -> (B,)
+    nats; ``sample(n, cond, seed, ...)`` -> (n,C,H,W) long; ``image_shape``, ``num_levels``, ``num_classes`` and the
+    parts ``backbone`` and ``conditioner`` (read-only, those of ``net``).
 
     ``backbone``: builds a ``GatedPixelCNN`` given ``image_channels``, ``num_levels`` and ``head``; ``head``: the
     backbone's output head (``pixelcnn.nn.heads``: ``SoftmaxHead``, the default, or ``LogisticMixtureHead``,
@@ -68,20 +70,8 @@ class PixelCNNModule(TrainableModule):
         backbone_factory = as_factory(backbone, GatedPixelCNN, "backbone")
         head_factory = as_factory(head, SoftmaxHead, "head")
         conditioner_factory = bind(as_factory(conditioner, self.default_conditioner, "conditioner"), conditioner_args)
-        self.backbone: GatedPixelCNN = backbone_factory(
-            image_channels=self.image_shape[0], num_levels=self.num_levels, head=head_factory
-        )
-        self.conditioner: Conditioner | None = None
-        if conditioner_factory is not None:
-            self.conditioner = conditioner_factory(
-                num_layers=self.backbone.num_layers,
-                cond_channels=self.backbone.cond_channels,
-                image_size=self.image_shape[1:],
-            )
-        self.num_classes: int | None = (
-            self.conditioner.num_classes if isinstance(self.conditioner, ClassConditioner) else None
-        )
-        self.num_dims = math.prod(self.image_shape)
+        self.net = self.build_network(backbone=backbone_factory, head=head_factory, conditioner=conditioner_factory)
+        self.register_load_state_dict_pre_hook(move_parts_under_net)  # checkpoints written before ``net`` existed
         self.remember(
             backbone=factory_spec(backbone_factory),
             head=factory_spec(head_factory),
@@ -92,77 +82,49 @@ class PixelCNNModule(TrainableModule):
         )
         self.train_bpd, self.val_bpd, self.test_bpd = BitsPerDim(), BitsPerDim(), BitsPerDim()
 
-    # --- how h becomes biases ------------------------------------------------------------------------------
+    def build_network(self, **parts: Any) -> PixelCNNNetwork:
+        """The network this module trains, from the factories ``backbone``, ``head`` and ``conditioner``."""
+        return PixelCNNNetwork(self.image_shape, self.num_levels, **parts)
+
+    # --- the network's parts and public API, read through ``net`` -----------------------------------------
+    @property
+    def backbone(self) -> GatedPixelCNN:
+        return self.net.backbone
+
+    @property
+    def conditioner(self) -> Conditioner | None:
+        return self.net.conditioner
+
+    @property
+    def num_classes(self) -> int | None:
+        return self.net.num_classes
+
+    @property
+    def num_dims(self) -> int:
+        return self.net.num_dims
+
+    def condition(self, cond: torch.Tensor | None, batch_size: int) -> list[torch.Tensor] | None:
+        """Validate ``cond`` and map it to per-layer biases (B, 4*hidden, 1|H, 1|W), or None."""
+        return self.net.condition(cond, batch_size)
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None, log_prob: bool = False) -> torch.Tensor:
+        """x (B,C,H,W) long -> logits (B,K,C,H,W); ``log_prob=True``: log p of x itself per sub-pixel (B,C,H,W)."""
+        return self.net(x, cond, log_prob=log_prob)
+
+    def nll(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        """Negative log-likelihood of each image in nats (B,)."""
+        return self.net.nll(x, cond)
+
+    def sample(self, n: int, cond: torch.Tensor | None = None, seed: int = 0, **options: Any) -> torch.Tensor:
+        """n images (n,C,H,W) long; options ``fast``, ``batch_size``, ``progress``, ``noise``, ``capture``: see
+        ``PixelCNNNetwork.sample``."""
+        return self.net.sample(n, cond, seed, **options)
+
+    # --- Lightning -----------------------------------------------------------------------------------------
     def batch_condition(self, batch: Sequence[torch.Tensor]) -> torch.Tensor | None:
         """The ``cond`` a training batch (x, y_or_h, ...) carries: its second entry, None when unconditional."""
         return None if self.conditioner is None else batch[1]
 
-    def check_condition(self, cond: torch.Tensor | None, batch_size: int) -> None:
-        """Raise ``InputError`` unless ``cond`` fits ``batch_size`` images; builds nothing."""
-        if self.conditioner is None:
-            if cond is not None:
-                raise InputError("this model is unconditional: call it without cond")
-            return
-        self.conditioner.validate(cond, batch_size)
-
-    def condition(self, cond: torch.Tensor | None, batch_size: int) -> list[torch.Tensor] | None:
-        """Validate ``cond`` and map it to per-layer biases (B, 4*hidden, 1|H, 1|W), or None."""
-        self.check_condition(cond, batch_size)
-        return None if self.conditioner is None else self.conditioner(cond)
-
-    def chunk_biases(self, cond: torch.Tensor | None, n: int) -> BiasSource | None:
-        """Check ``cond`` of n images; ``(start, stop) -> condition(cond[start:stop])``, called per sampled chunk."""
-        self.check_condition(cond, n)
-        if self.conditioner is None:
-            return None
-        return lambda start, stop: self.condition(cond[start:stop], stop - start)
-
-    # --- public API ----------------------------------------------------------------------------------------
-    def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None, log_prob: bool = False) -> torch.Tensor:
-        """x (B,C,H,W) long -> logits (B,K,C,H,W); ``log_prob=True``: log p of x itself per sub-pixel (B,C,H,W)."""
-        self.check_images(x)
-        return self.backbone(x, self.condition(cond, x.shape[0]), log_prob=log_prob)
-
-    def nll(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
-        """Negative log-likelihood of each image in nats (B,): the cross-entropy of ``self(x, cond)``'s logits."""
-        return -self(x, cond, log_prob=True).flatten(1).sum(1)
-
-    @torch.no_grad()
-    def sample(
-        self,
-        n: int,
-        cond: torch.Tensor | None = None,
-        seed: int = 0,
-        fast: bool = True,
-        batch_size: int | None = None,
-        progress: bool = False,
-        noise: torch.Tensor | None = None,
-        capture: bool | str = "auto",
-    ) -> torch.Tensor:
-        """n images (n,C,H,W) long; the same seed (and cond) gives the same images.
-
-        ``fast``: cached sampling (default) or one full forward pass per sub-pixel (False): the same images either
-        way. ``batch_size``: sample in chunks of that many images; each image has its own noise, drawn from
-        (seed, its index) when its chunk is sampled, so the images do not depend on ``batch_size`` or ``n`` (image
-        i of ``sample(n, seed=s)`` is image i of ``sample(m, seed=s)`` for every m > i) and the noise in memory is
-        one chunk's. ``progress``: a bar of rows done and images/s. ``noise``: the uniforms (n,C,H,W) in [0, 1) to
-        use instead of the seed's (those of ``sample(n, seed=s)`` are ``pixelcnn.sampling.draw_uniforms(n,
-        image_shape, s)``; image i alone: ``draw_uniforms(1, image_shape, s, start=i)``). ``capture``: cached
-        sampling on static buffers, its per-sub-pixel step replayed as CUDA graphs (``auto``: on CUDA only; true on
-        a CPU runs the same buffers eagerly); the same images either way.
-        """
-        check_count(n, "n (the number of images)", minimum=0)
-        check_count(seed, "seed", minimum=0)
-        check_count(batch_size, "batch_size", none_ok=True)
-        with eval_mode(self):
-            biases = self.chunk_biases(cond, n)  # built per chunk: memory bounded by batch_size, not n
-            if noise is not None and tuple(noise.shape) != (n, *self.image_shape):
-                raise InputError(f"noise must have shape {(n, *self.image_shape)}, got {tuple(noise.shape)}")
-            source = SeededNoise(self.image_shape, seed) if noise is None else GivenNoise(noise)
-            how = {"fast": fast, "batch_size": batch_size, "progress": progress, "capture": capture}
-            return sample_images(self.backbone, source, n, self.image_shape, biases, **how)
-
-    # --- Lightning -----------------------------------------------------------------------------------------
     def step(self, batch: Sequence[torch.Tensor], stage: str) -> torch.Tensor:
         x = batch[0]
         nll = self.nll(x, self.batch_condition(batch))

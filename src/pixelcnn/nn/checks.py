@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pixelcnn.errors import ConfigValueError
+import torch
+
+from pixelcnn.errors import ConfigValueError, InputError, check_range
 
 
 def check_backbone(
@@ -49,3 +51,23 @@ def check_kernels_fit(image_size: Sequence[int], kernels: dict[str, int]) -> Non
                 f"model.backbone.{name}={k} is too large for {'x'.join(str(s) for s in image_size)} images (it "
                 f"reaches {k // 2} pixels each way); use at most {2 * smallest - 1}"
             )
+
+
+def image_shape_of(image_shape: Sequence[int]) -> tuple[int, int, int]:
+    """``[C, H, W]`` as a tuple of ints; ``InputError`` for any other length."""
+    if len(image_shape) != 3:
+        raise InputError(f"image_shape must be [C, H, W], got {list(image_shape)}")
+    return (int(image_shape[0]), int(image_shape[1]), int(image_shape[2]))
+
+
+def check_images(x: torch.Tensor, image_shape: tuple[int, int, int], num_levels: int) -> None:
+    """Raise ``InputError`` unless x is an integer tensor (B,C,H,W) of ``image_shape`` with levels in [0, K)."""
+    c, h, w = image_shape
+    if not isinstance(x, torch.Tensor) or x.dtype.is_floating_point or x.dtype == torch.bool:
+        raise InputError(f"x must be a LongTensor (B, {c}, {h}, {w}) of levels in [0, {num_levels})")
+    if x.dim() != 4 or tuple(x.shape[1:]) != tuple(image_shape):
+        raise InputError(
+            f"x has shape {tuple(x.shape)} but this model takes (B, {c}, {h}, {w}) images; "
+            f"check the data config's image size and channels"
+        )
+    check_range(x, num_levels, "the levels of x", f": this model has {num_levels} levels; quantize the images")

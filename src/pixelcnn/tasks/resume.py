@@ -11,6 +11,8 @@ import torch
 from pixelcnn.checkpoints.reader import read_checkpoint
 from pixelcnn.checkpoints.registry import qualified_name
 from pixelcnn.errors import CheckpointError
+from pixelcnn.models.legacy import with_net_keys
+from pixelcnn.models.pixelcnn import PixelCNNModule
 
 LAST = "last.ckpt"
 log = logging.getLogger("pixelcnn")
@@ -65,15 +67,17 @@ def check_resumable(path: Path, model: torch.nn.Module) -> dict[str, Any]:
             )
     if "optimizer_states" not in checkpoint:
         raise CheckpointError(f"{path} holds weights only (no optimizer state) and cannot resume training")
-    own = model.state_dict()
-    for name, tensor in checkpoint["state_dict"].items():
+    own, stored = model.state_dict(), checkpoint["state_dict"]
+    if isinstance(model, PixelCNNModule):
+        stored = with_net_keys(stored)  # written before the network moved under ``net``: loads the same
+    for name, tensor in stored.items():
         if name not in own or own[name].shape != tensor.shape:
             have = tuple(own[name].shape) if name in own else "no such weight"
             raise CheckpointError(
                 f"{path} does not fit this model: {name} is {tuple(tensor.shape)} there, {have} here; pass the "
                 "model config it was trained with"
             )
-    missing = sorted(set(own) - set(checkpoint["state_dict"]))
+    missing = sorted(set(own) - set(stored))
     if missing:
         raise CheckpointError(
             f"{path} lacks weights of this model ({missing[0]}, ...); pass the model config it was trained with"
