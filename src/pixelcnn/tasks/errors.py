@@ -32,10 +32,17 @@ LOST_PEER = ("Connection reset by peer", "Connection closed by", "Broken pipe", 
 CONFIG_ERRORS = (ConfigCompositionException, MissingConfigException, OverrideParseException, MissingMandatoryValue)
 
 
-def user_message(error: BaseException) -> str | None:
-    """The one-line message for an error a user can fix, or None for a bug (which keeps its traceback)."""
+def chain(error: BaseException) -> Iterator[BaseException]:
+    """``error``, then the exception it was raised from (its cause, else its context), and so on."""
     seen: BaseException | None = error
     while seen is not None:
+        yield seen
+        seen = seen.__cause__ or seen.__context__
+
+
+def user_message(error: BaseException) -> str | None:
+    """The one-line message for an error a user can fix, or None for a bug (which keeps its traceback)."""
+    for seen in chain(error):
         if isinstance(seen, PixelCNNError):
             return str(seen)
         if is_misconfiguration(seen):
@@ -56,7 +63,6 @@ def user_message(error: BaseException) -> str | None:
                 f"cannot write {seen.filename}: {seen.strerror}; pass a writable run folder "
                 "(hydra.run.dir=...) or data folder (paths.data_dir=...)"
             )
-        seen = seen.__cause__ or seen.__context__
     return None
 
 
@@ -100,11 +106,9 @@ def is_missing_slurm(error: BaseException) -> bool:
 
 def exit_status(error: BaseException) -> int:
     """2 for a user's error; a ``PixelCNNError`` with an ``exit_status`` (a run stopped by a signal) gives its own."""
-    seen: BaseException | None = error
-    while seen is not None:
+    for seen in chain(error):
         if isinstance(seen, PixelCNNError):
             return int(getattr(seen, "exit_status", 2))
-        seen = seen.__cause__ or seen.__context__
     return 2
 
 
@@ -142,7 +146,8 @@ def user_errors() -> Iterator[None]:
         if message is None:
             raise
         print(f"error: {message}", file=sys.stderr)
-        if in_chain(error, is_lost_peer):  # torch.distributed's threads would abort the normal teardown (SIGABRT)
+        if any(is_lost_peer(seen) for seen in chain(error)):
+            # torch.distributed's threads would abort the interpreter's normal teardown (SIGABRT)
             finish_wandb()
             sys.stderr.flush()
             sys.stdout.flush()
@@ -150,16 +155,6 @@ def user_errors() -> Iterator[None]:
         sys.exit(exit_status(error))
     finally:
         finish_wandb()
-
-
-def in_chain(error: BaseException, test: Callable[[BaseException], bool]) -> bool:
-    """Whether ``error`` or an exception it was raised from passes ``test``."""
-    seen: BaseException | None = error
-    while seen is not None:
-        if test(seen):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 def run_entry_point(main: Callable[[], Any]) -> None:
