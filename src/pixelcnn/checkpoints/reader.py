@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from hydra.errors import InstantiationException
 
-from pixelcnn.checkpoints.registry import allowed_class, check_targets, instantiate_checked
+from pixelcnn.checkpoints.registry import allowed_class, check_stored_config, instantiate_checked
 from pixelcnn.checkpoints.stored import check_finite, check_no_interpolation, printable, rebuilding_from_checkpoint
 from pixelcnn.errors import CheckpointError, InputError
 
@@ -105,11 +105,19 @@ def module_from_checkpoint(
     checkpoint: dict[str, Any], ckpt_path: str | Path, map_location: str | torch.device = "cpu"
 ) -> torch.nn.Module:
     """Rebuild the module of an already-read checkpoint dict: the class stored as ``model_target`` (allow-listed)
-    called with the stored ``hyper_parameters`` (every ``_target_`` in them allow-listed), then its weights; eval mode.
+    built from the stored ``hyper_parameters``, then its weights; eval mode.
+
+    The hyper-parameters are the model's config in the form of ``conf/model/*.yaml`` after Hydra composed it
+    (each part a ``{_target_, _partial_: true, ...}`` mapping). Who checks what: ``read_checkpoint`` refuses a
+    ``${`` anywhere in the file as it reads it; here the config is walked once more, by ``check_stored_config``
+    (``${`` and every ``_target_`` in one pass), because it is what Hydra then instantiates, in one call, into the
+    constructor's arguments (parts become partials, which the constructor takes as they are: no second walk).
 
     With weight averaging on, the stored ``state_dict`` holds the averaged weights (Lightning's callback puts the
     raw ones under ``current_model_state``), so the rebuilt module computes with the average.
     """
+    import hydra
+
     where = str(ckpt_path)
     target = checkpoint.get("model_target")
     if not target:
@@ -118,13 +126,14 @@ def module_from_checkpoint(
             "retrain with it, or load the weights by hand"
         )
     cls = allowed_class(target, "model_target", where)
-    hparams = checkpoint.get("hyper_parameters", {})
-    check_no_interpolation(hparams, where, "hyper_parameters")  # again: the dict may not come from read_checkpoint
-    check_targets(hparams, where, "hyper_parameters")
+    hparams = checkpoint.get("hyper_parameters") or {}
+    check_stored_config(hparams, where, "hyper_parameters")
     try:
         with rebuilding_from_checkpoint():
-            model = cls(**hparams)
-    except TypeError as error:
+            model = cls(**hydra.utils.instantiate(hparams, _convert_="all"))
+    except (TypeError, InstantiationException) as error:
+        if isinstance(error.__cause__, CheckpointError):  # a part refused itself (e.g. a hub encoder): its line
+            raise error.__cause__ from error
         raise CheckpointError(f"{where}: its hyper-parameters do not fit {target} ({error})") from error
     try:
         model.load_state_dict(checkpoint["state_dict"])

@@ -12,7 +12,7 @@ from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from pixelcnn.checkpoints.stored import check_no_interpolation
+from pixelcnn.checkpoints.stored import TARGET, path_text, refuse_interpolation, strings
 from pixelcnn.errors import CheckpointError
 
 # Every class of this package a checkpoint or stored config may build, by the name it is defined under. A target
@@ -93,29 +93,23 @@ def allowed_class(target: Any, key: str, where: str) -> type:
     return cls
 
 
-def check_targets(config: Any, where: str, key: str = "") -> None:
-    """Walk a plain or OmegaConf config and refuse any ``_target_`` outside the allow-list."""
-    if isinstance(config, Mapping | DictConfig):
-        for name, value in config.items():
-            path = f"{key}.{name}" if key else str(name)
-            if name == "_target_":
-                allowed_class(value, path, where)
-            else:
-                check_targets(value, where, path)
-    elif isinstance(config, list | tuple | ListConfig):
-        for index, value in enumerate(config):
-            check_targets(value, where, f"{key}[{index}]")
+def check_stored_config(config: Any, where: str, key: str = "") -> None:
+    """The walk a stored config takes before Hydra builds anything from it: one pass that refuses any ``${`` (a
+    value or a key, see ``checkpoints.stored``) and any ``_target_`` outside the allow-list, with one line naming the
+    key. Rebuilding a model or a data module from a checkpoint calls it once, on the config it then instantiates."""
+    for path, value in strings(config):
+        refuse_interpolation(path, value, where, key)
+        if path is not None and path[1] == f".{TARGET}":
+            allowed_class(value, path_text(path, key), where)
 
 
 def instantiate_checked(config: Any, where: str, key: str = "") -> Any:
-    """``hydra.utils.instantiate`` of a stored config once it holds no ``${`` (read unresolved) and every
-    ``_target_`` in it passed ``check_targets``."""
+    """``hydra.utils.instantiate`` of a stored config once it passed ``check_stored_config`` (read unresolved)."""
     import hydra
 
     if isinstance(config, DictConfig | ListConfig):
         config = OmegaConf.to_container(config, resolve=False)
-    check_no_interpolation(config, where, key)
-    check_targets(config, where, key)
+    check_stored_config(config, where, key)
     return hydra.utils.instantiate(config, _convert_="all")
 
 

@@ -18,14 +18,16 @@ import torch
 from pixelcnn.errors import CheckpointError
 
 INTERPOLATION = "${"
+TARGET = "_target_"
 _rebuilding = contextvars.ContextVar("rebuilding_from_checkpoint", default=False)
 
 
 KeyPath = tuple[Any, str] | None  # (parent path, ".name" / "[index]"), built into a string only when shown
 
 
-def strings(tree: Any) -> Iterator[tuple[KeyPath, str]]:
-    """Every string in a tree of dicts, lists and tuples, keys included, with its path (see ``path_text``).
+def strings(tree: Any) -> Iterator[tuple[KeyPath, Any]]:
+    """Every string in a tree of dicts, lists and tuples, keys included, with its path (see ``path_text``), and
+    the value of every ``_target_`` key whatever its type (the allow-list walk refuses a non-string one).
 
     Iterative and linear in the tree's size, so a maliciously deep tree can neither overflow the stack nor cost
     quadratic time; tensors and numbers are skipped.
@@ -40,6 +42,8 @@ def strings(tree: Any) -> Iterator[tuple[KeyPath, str]]:
                 child = (path, f".{name}" if isinstance(name, str) else f"[{name!r}]")
                 if isinstance(name, str):
                     yield (child, " (a key)"), name
+                if name == TARGET and not isinstance(value, str):
+                    yield child, value
                 stack.append((child, value))
         elif isinstance(node, list | tuple):
             stack.extend(((path, f"[{index}]"), value) for index, value in enumerate(node))
@@ -58,12 +62,17 @@ def path_text(path: KeyPath, key: str = "") -> str:
 def check_no_interpolation(tree: Any, where: str, key: str = "") -> None:
     """Refuse the first string holding ``${`` with one line naming its key; its raw text is shown, never resolved."""
     for path, text in strings(tree):
-        if INTERPOLATION in text:
-            raise CheckpointError(
-                f"{where}: {path_text(path, key)} = {printable(text)} is an OmegaConf interpolation or resolver, "
-                "which a stored config may not hold (resolving it could read the environment, create folders or "
-                "build objects); refusing it: checkpoints written by this repo store resolved values only"
-            )
+        refuse_interpolation(path, text, where, key)
+
+
+def refuse_interpolation(path: KeyPath, text: Any, where: str, key: str = "") -> None:
+    """One line naming the key, if ``text`` (one value that ``strings`` yielded) is a string holding ``${``."""
+    if isinstance(text, str) and INTERPOLATION in text:
+        raise CheckpointError(
+            f"{where}: {path_text(path, key)} = {printable(text)} is an OmegaConf interpolation or resolver, "
+            "which a stored config may not hold (resolving it could read the environment, create folders or "
+            "build objects); refusing it: checkpoints written by this repo store resolved values only"
+        )
 
 
 def printable(text: str, limit: int = 80) -> str:

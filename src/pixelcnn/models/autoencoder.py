@@ -25,8 +25,9 @@ class PixelCNNAutoEncoder(PixelCNNModule):
     - ``model(x, cond=h)``: logits of x given a fixed code (causal in x);
     - ``model.sample(n, cond=images_or_h)``: n decodings; there is no prior over h, so cond is required.
 
-    ``encoder`` builds the encoder given ``image_shape``, ``num_levels`` and ``latent_dim`` (default ``ConvEncoder``).
-    V starts at zero, so before training the model is exactly an unconditional PixelCNN.
+    ``encoder`` builds the encoder given ``image_shape``, ``num_levels`` and ``latent_dim`` (default ``ConvEncoder``);
+    the network makes ``latent_dim`` the conditioner's ``cond_dim`` (``AutoEncoderNetwork``). V starts at zero, so
+    before training the model is exactly an unconditional PixelCNN. The other arguments are ``PixelCNNModule``'s.
     """
 
     default_conditioner = VectorConditioner
@@ -38,12 +39,29 @@ class PixelCNNAutoEncoder(PixelCNNModule):
         num_levels: int,
         latent_dim: int = 10,
         encoder: Any = None,
-        **parts: Any,
+        backbone: Any = None,
+        conditioner: Any = None,
+        optimizer: Any = None,
+        scheduler: Any = None,
+        head: Any = None,
+        compile: bool = False,
+        compile_options: dict[str, Any] | None = None,
+        channels_last: bool | str = "auto",
     ) -> None:
         self.latent_dim = int(latent_dim)
         self.encoder_factory = as_factory(encoder, ConvEncoder, "encoder")
-        parts.update(cond_dim=self.latent_dim, zero_init=True)  # the conditioner maps h (B, m) with V = 0 at first
-        super().__init__(image_shape, num_levels, **parts)
+        super().__init__(
+            image_shape,
+            num_levels,
+            backbone=backbone,
+            conditioner=conditioner,
+            optimizer=optimizer,
+            scheduler=scheduler,
+            head=head,
+            compile=compile,
+            compile_options=compile_options,
+            channels_last=channels_last,
+        )
         self.remember(latent_dim=self.latent_dim, encoder=factory_spec(self.encoder_factory))
 
     def build_network(self, **parts: Any) -> AutoEncoderNetwork:

@@ -27,9 +27,9 @@ from pixelcnn.nn.network import PixelCNNNetwork
 LN2 = math.log(2.0)
 
 
-def bind(factory: Any, arguments: dict[str, Any]) -> Any:
-    """``factory`` with the given keyword ``arguments`` bound (those that are not None)."""
-    given = {k: v for k, v in arguments.items() if v is not None}
+def with_condition_size(factory: Any, num_classes: int | None, cond_dim: int | None) -> Any:
+    """The conditioner ``factory`` with ``num_classes`` / ``cond_dim`` bound (those that are not None)."""
+    given = {k: v for k, v in {"num_classes": num_classes, "cond_dim": cond_dim}.items() if v is not None}
     if given and factory is None:
         raise TypeError(f"unexpected arguments {sorted(given)}: an unconditional model takes no conditioner arguments")
     return functools.partial(factory, **given) if given else factory
@@ -45,8 +45,9 @@ class PixelCNNModule(TrainableModule):
     ``backbone``: builds a ``GatedPixelCNN`` given ``image_channels``, ``num_levels`` and ``head``; ``head``: the
     backbone's output head (``pixelcnn.nn.heads``: ``SoftmaxHead``, the default, or ``LogisticMixtureHead``,
     ``conf/model/head/*.yaml``); ``conditioner``: builds a
-    ``Conditioner`` given ``num_layers``, ``cond_channels`` and ``image_size`` (None: unconditional); other keyword
-    arguments go to the conditioner too (``num_classes=10``, ``cond_dim=64``). Subclasses only choose a default
+    ``Conditioner`` given ``num_layers``, ``cond_channels`` and ``image_size`` (None: unconditional);
+    ``num_classes`` / ``cond_dim``, when given, are bound to the conditioner (``ClassConditionalPixelCNN(shape, K,
+    num_classes=10)``; Hydra's configs set them inside ``conditioner``). Subclasses only choose a default
     conditioner and say how a batch becomes ``cond`` (``batch_condition``).
     """
 
@@ -64,12 +65,14 @@ class PixelCNNModule(TrainableModule):
         compile: bool = False,
         compile_options: dict[str, Any] | None = None,
         channels_last: bool | str = "auto",
-        **conditioner_args: Any,
+        num_classes: int | None = None,
+        cond_dim: int | None = None,
     ) -> None:
         super().__init__(image_shape, num_levels, optimizer, scheduler)
         backbone_factory = as_factory(backbone, GatedPixelCNN, "backbone")
         head_factory = as_factory(head, SoftmaxHead, "head")
-        conditioner_factory = bind(as_factory(conditioner, self.default_conditioner, "conditioner"), conditioner_args)
+        conditioner_factory = as_factory(conditioner, self.default_conditioner, "conditioner")
+        conditioner_factory = with_condition_size(conditioner_factory, num_classes, cond_dim)
         self.net = self.build_network(backbone=backbone_factory, head=head_factory, conditioner=conditioner_factory)
         self.register_load_state_dict_pre_hook(move_parts_under_net)  # checkpoints written before ``net`` existed
         self.remember(

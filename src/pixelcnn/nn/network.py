@@ -141,8 +141,8 @@ class AutoEncoderNetwork(PixelCNNNetwork):
     (B, m) float; ``forward`` and ``nll`` default it to x itself (the reconstruction NLL); ``sample`` needs it.
 
     ``encoder``: builds the encoder given ``image_shape``, ``num_levels`` and ``latent_dim`` (default
-    ``ConvEncoder``); ``conditioner`` (default ``VectorConditioner`` with V = 0, so before training the network is
-    exactly an unconditional PixelCNN) gets ``cond_dim=latent_dim`` from the caller.
+    ``ConvEncoder``); ``conditioner`` (default ``VectorConditioner``) is built here with ``cond_dim=latent_dim`` and
+    ``zero_init=True`` (V = 0, so before training the network is exactly an unconditional PixelCNN).
     """
 
     def __init__(
@@ -156,8 +156,9 @@ class AutoEncoderNetwork(PixelCNNNetwork):
         conditioner: Callable[..., Conditioner] | None = None,
     ) -> None:
         self.latent_dim = int(latent_dim)
-        default = functools.partial(VectorConditioner, cond_dim=self.latent_dim, zero_init=True)
-        super().__init__(image_shape, num_levels, backbone, head, conditioner or default)
+        # the one place the code size becomes the conditioner's input size: h (B, latent_dim) is its cond
+        conditioner = functools.partial(conditioner or VectorConditioner, cond_dim=self.latent_dim, zero_init=True)
+        super().__init__(image_shape, num_levels, backbone, head, conditioner)
         # built after backbone and conditioner: the order of the parameters (and of their initial draws) is kept
         self.encoder = encoder(image_shape=self.image_shape, num_levels=self.num_levels, latent_dim=self.latent_dim)
 
