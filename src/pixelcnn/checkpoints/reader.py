@@ -26,7 +26,8 @@ def read_checkpoint(ckpt_path: str | Path, map_location: str | torch.device = "c
     Refused, each with one line: a pickle holding anything but plain data and tensors, a string with ``${`` anywhere
     in it (an OmegaConf interpolation or resolver, see ``checkpoints.stored``), NaN or infinite weights. Every member
     of the zip archive is checked against the CRC-32 that ``torch.save`` wrote for it first (torch's reader does not
-    check them), so a changed byte anywhere (a weight, the pickle) is refused, not loaded.
+    check them), so a changed byte anywhere (a weight, the pickle) is refused, not loaded. The ``_target_``s are
+    checked by whoever builds from a part: ``module_from_checkpoint`` and ``datamodule_from_checkpoint``.
     """
     path = Path(ckpt_path)
     if not path.is_file():

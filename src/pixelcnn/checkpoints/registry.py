@@ -134,8 +134,9 @@ def as_factory(spec: Any, default: type | None, what: str) -> Any:
     """A callable that builds a part (backbone, conditioner, encoder, optimizer, ...) from any form it is given.
 
     ``spec``: None (the ``default`` class, or no part when ``default`` is None); a class or partial (from Hydra's
-    ``_partial_: true``); a mapping with ``_target_`` (a stored config: checked against the allow-list); a plain
-    mapping of keyword arguments for ``default``.
+    ``_partial_: true``, also every part of a checkpoint's config, already checked by ``check_stored_config``); a
+    mapping with ``_target_`` given in Python (checked against the allow-list here); a plain mapping of keyword
+    arguments for ``default``.
     """
     if spec is None:
         return default
