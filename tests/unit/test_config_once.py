@@ -154,6 +154,24 @@ def test_the_rebuild_walk_refuses_a_dict_that_was_not_read_from_a_file(value: An
     assert "\n" not in str(refused.value)
 
 
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda h: h["backbone"].pop("_partial_"),  # Hydra builds the part itself, without its sizes
+        lambda h: h.update(compile_options={"backend": {"_target_": "torch.optim.Adam"}}),  # allowed, does not fit
+        lambda h: h.update(no_such_option=1),
+    ],
+    ids=["not-partial", "unfit-target", "unknown-key"],
+)
+def test_a_stored_config_that_does_not_fit_is_one_line(edit) -> None:
+    model = PixelCNN(SHAPE, LEVELS, backbone=TINY_BACKBONE)
+    checkpoint = {"state_dict": {}, "model_target": qualified_name(PixelCNN), "hyper_parameters": dict(model.hparams)}
+    edit(checkpoint["hyper_parameters"])
+    with pytest.raises(CheckpointError, match="hyper-parameters do not fit") as refused:
+        module_from_checkpoint(checkpoint, "given")
+    assert "\n" not in str(refused.value)
+
+
 @pytest.mark.parametrize("old_keys", [False, True], ids=["net-keys", "backbone-keys"])
 @pytest.mark.parametrize("kind", ["class", "autoencoder"])
 def test_a_checkpoint_in_the_earlier_format_loads_and_resumes(tmp_path: Path, kind: str, old_keys: bool) -> None:

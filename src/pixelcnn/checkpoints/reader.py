@@ -135,7 +135,8 @@ def module_from_checkpoint(
     except (TypeError, InstantiationException) as error:
         if isinstance(error.__cause__, CheckpointError):  # a part refused itself (e.g. a hub encoder): its line
             raise error.__cause__ from error
-        raise CheckpointError(f"{where}: its hyper-parameters do not fit {target} ({error})") from error
+        detail = " ".join(str(error).split())  # Hydra's message spans lines
+        raise CheckpointError(f"{where}: its hyper-parameters do not fit {target} ({detail})") from error
     try:
         model.load_state_dict(checkpoint["state_dict"])
     except RuntimeError as error:
