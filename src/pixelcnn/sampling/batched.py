@@ -47,9 +47,9 @@ def sample_images(
     ``sample`` passes that: memory stays bounded by ``batch_size`` for every kind of conditioning).
     ``noise``: e.g. ``SeededNoise`` or ``GivenNoise`` (``pixelcnn.sampling.noise``). ``fast``: cached sampling, else
     one full pass per sub-pixel (the same images). ``batch_size``: images per chunk (None: all at once).
-    ``progress``: a bar of image rows done and images/s. ``capture``
-    (cached sampling): every chunk on the static buffers of one ``StepRunner`` (``pixelcnn.sampling.captured``),
-    the last chunk padded, its step replayed as CUDA graphs on a GPU; ``auto``: on CUDA only. The same images.
+    ``progress``: a bar of image rows done and images/s. ``capture`` (cached sampling): every chunk on the static
+    buffers of one ``StepRunner`` (``pixelcnn.sampling.captured``), the last chunk padded, its step replayed as
+    CUDA graphs on a GPU; ``auto``: on CUDA only. The same images.
     """
     device = backbone.head_out.conv.weight.device
     size = max(1, int(batch_size)) if batch_size else max(1, n)
