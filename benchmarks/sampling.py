@@ -37,9 +37,10 @@ import torch
 from bench_utils import CONF, add_common_args, backbone_config, emit, machine, setup, timed, timed_cpu
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
+from sampling_parts import fallbacks_counted, naive_prefix
 
 from pixelcnn.nn import GatedPixelCNN
-from pixelcnn.sampling import SamplingStats, draw_uniforms, sample_cached, sample_naive
+from pixelcnn.sampling import draw_uniforms, sample_cached, sample_naive
 from pixelcnn.sampling.captured import static_runner, use_capture
 
 BATCH_TARGET = {(3, 32, 32): 1 / 3}  # per-image time at the largest batch over batch 1, at most
@@ -58,7 +59,7 @@ def warm_up(backbone: GatedPixelCNN, shape: tuple[int, int, int], device: torch.
 def cached_sampler(
     backbone: GatedPixelCNN, batch: int, shape: tuple[int, int, int], capture: bool | str, device
 ) -> tuple:
-    """(``sample_cached`` of ``batch`` images taking ``uniforms`` and ``stats``, seconds spent capturing): on a
+    """(``sample_cached`` of ``batch`` images taking ``uniforms``, seconds spent capturing): on a
     ``StepRunner`` when ``capture`` says so, its graphs captured by an untimed one-row run first."""
     runner, seconds = None, 0.0
     if use_capture(capture, device):
@@ -73,17 +74,14 @@ def measure(
     backbone: GatedPixelCNN, shape: tuple[int, int, int], batch: int, naive_limit: int, device, capture: bool | str
 ) -> dict:
     uniforms = draw_uniforms(batch, shape, seed=0)
-    stats = SamplingStats()
     sampler, capture_s = cached_sampler(backbone, batch, shape, capture, device)
-    cached, cached_s, cached_cpu = timed_cpu(lambda: sampler(uniforms=uniforms, stats=stats), device)
+    with fallbacks_counted() as stats:
+        cached, cached_s, cached_cpu = timed_cpu(lambda: sampler(uniforms=uniforms), device)
     sub_pixels = math.prod(shape)
     measured = min(sub_pixels, naive_limit) if naive_limit > 0 else sub_pixels
-    naive, naive_s = timed(
-        lambda: sample_naive(lambda x: backbone(x), batch, shape, 0, device, uniforms=uniforms, stop_after=measured),
-        device,
-    )
+    naive, naive_s = naive_prefix(lambda x: backbone(x), shape, uniforms, measured, device)
     naive_total = naive_s * sub_pixels / measured
-    drawn = naive_prefix(shape, measured)
+    drawn = prefix_mask(shape, measured)
     identical = bool(torch.equal(cached[:, drawn.to(device)], naive[:, drawn.to(device)]))
     return {
         "image_shape": list(shape),
@@ -97,8 +95,8 @@ def measure(
         "speedup": naive_total / cached_s,
         "identical": identical,
         "compared_sub_pixels": measured,
-        "cached_recomputed": stats.recomputed,
-        "cached_max_cdf_error": stats.max_cdf_error,
+        "cached_recomputed": stats["recomputed"],
+        "cached_max_cdf_error": stats["max_cdf_error"],
     }
 
 
@@ -111,10 +109,10 @@ def scaling(
     naive = sample_naive(lambda x: backbone(x), compare, shape, 0, device, uniforms=draw_uniforms(compare, shape, 0))
     rows = []
     for n in sizes:
-        stats = SamplingStats()
         uniforms = draw_uniforms(n, shape, seed=0)
         sampler, _ = cached_sampler(backbone, n, shape, capture, device)
-        images, seconds, cpu = timed_cpu(lambda f=sampler, u=uniforms, s=stats: f(uniforms=u, stats=s), device)
+        with fallbacks_counted() as stats:
+            images, seconds, cpu = timed_cpu(lambda f=sampler, u=uniforms: f(uniforms=u), device)
         identical = bool(torch.equal(images[:compare], naive[:n]))
         rows.append(
             {
@@ -122,7 +120,7 @@ def scaling(
                 "cached_s_per_image": seconds / n,
                 "cached_cpu_s_per_image": cpu / n,
                 "identical_first": identical,
-                "recomputed": stats.recomputed,
+                "recomputed": stats["recomputed"],
             }
         )
     key = clock(device)
@@ -151,21 +149,22 @@ def compare_heads(config: dict, args: argparse.Namespace, device: torch.device, 
         backbone = GatedPixelCNN(shape[0], args.levels, head=head, **config).to(device).eval()
         warm_up(backbone, shape, device)
         for n in (int(v) for v in args.head_sizes.split(",")):
-            stats, uniforms = SamplingStats(), draw_uniforms(n, shape, seed=0)
+            uniforms = draw_uniforms(n, shape, seed=0)
             sampler, _ = cached_sampler(backbone, n, shape, args.capture, device)
-            images, seconds, cpu = timed_cpu(lambda f=sampler, u=uniforms, s=stats: f(uniforms=u, stats=s), device)
+            with fallbacks_counted() as stats:
+                images, seconds, cpu = timed_cpu(lambda f=sampler, u=uniforms: f(uniforms=u), device)
             m = min(n, args.head_compare)
-            limit = min(math.prod(shape), args.naive_sub_pixels) if args.naive_sub_pixels > 0 else None
-            naive = sample_naive(backbone, m, shape, 0, device, uniforms=uniforms[:m], stop_after=limit)
-            drawn = naive_prefix(shape, limit or math.prod(shape)).to(device)
+            limit = min(math.prod(shape), args.naive_sub_pixels) if args.naive_sub_pixels > 0 else math.prod(shape)
+            naive, _ = naive_prefix(backbone, shape, uniforms[:m], limit, device)
+            drawn = prefix_mask(shape, limit).to(device)
             rows.append(
                 {
                     "head": name,
                     "n": n,
                     "cached_s_per_image": seconds / n,
                     "cached_cpu_s_per_image": cpu / n,
-                    "recomputed": stats.recomputed,
-                    "max_cdf_error": stats.max_cdf_error,
+                    "recomputed": stats["recomputed"],
+                    "max_cdf_error": stats["max_cdf_error"],
                     "identical_first": bool(torch.equal(images[:m][:, drawn], naive[:, drawn])),
                 }
             )
@@ -188,7 +187,7 @@ def compare_heads(config: dict, args: argparse.Namespace, device: torch.device, 
     }
 
 
-def naive_prefix(shape: tuple[int, int, int], measured: int) -> torch.Tensor:
+def prefix_mask(shape: tuple[int, int, int], measured: int) -> torch.Tensor:
     """(C,H,W) bool: the first ``measured`` sub-pixels in raster order with channels innermost, (H, W, C) order."""
     drawn = torch.zeros(math.prod(shape), dtype=torch.bool)
     drawn[:measured] = True

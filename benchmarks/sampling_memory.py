@@ -3,10 +3,11 @@
     python benchmarks/sampling_memory.py [--kinds none,class,vector,spatial] [--sizes 2000,200000]
         [--batch-size 256] [--shape 1x8x8] [--layers 8 --hidden 32] [--all-chunks]
 
-Each (kind, n) runs in a fresh process (a process's peak resident set only grows), which builds the model and then
-samples. By default it stops when the first chunk has been drawn: what ``sample`` allocates before and during the
-first chunk (the output images, the first chunk's noise and biases) is all there is to measure, and sampling
-200 000 images on a CPU would take long. ``--all-chunks`` samples every image. ``extra_mb``: the peak resident set
+Each (kind, n) runs in a fresh process forked from this one after its imports (a process's peak resident set only
+grows; a forked child's starts at its parent's current one), which builds the model and then samples. By default
+it stops when the first chunk has been drawn: what ``sample`` allocates before and during the first chunk (the
+output images, the first chunk's noise and biases) is all there is to measure, and sampling 200 000 images on a
+CPU would take long. ``--all-chunks`` samples every image. ``extra_mb``: the peak resident set
 during ``sample`` minus the one before it. Memory bounded by the batch size: ``extra_mb`` of a conditional kind
 grows with n like the unconditional model's (only the (n,C,H,W) output grows with n).
 """
@@ -14,11 +15,8 @@ grows with n like the unconditional model's (only the (n,C,H,W) output grows wit
 from __future__ import annotations
 
 import argparse
-import json
+import multiprocessing
 import resource
-import subprocess
-import sys
-from pathlib import Path
 
 import torch
 from bench_utils import add_common_args, backbone_config, emit, machine, setup
@@ -54,8 +52,9 @@ def max_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure(args: argparse.Namespace) -> dict:
+def measure(args: argparse.Namespace, kind: str, n: int) -> dict:
     """One (kind, n) in this process."""
+    args = argparse.Namespace(**{**vars(args), "kind": kind, "n": n})
     device = setup(args)
     shape = tuple(int(v) for v in args.shape.split("x"))
     model, make_cond = build(args.kind, shape, backbone_config("conf/model/gated.yaml", args))
@@ -86,23 +85,13 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--shape", default="1x8x8")
     parser.add_argument("--all-chunks", action="store_true")
-    parser.add_argument("--kind", help=argparse.SUPPRESS)  # one measurement, in a child process
-    parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.kind:
-        print(json.dumps(measure(args)))
-        return
-    common = ["--device", args.device, "--batch-size", str(args.batch_size), "--shape", args.shape]
-    for option in ("threads", "layers", "hidden", "kernel"):
-        if getattr(args, option) is not None:
-            common += [f"--{option}", str(getattr(args, option))]
-    common += ["--all-chunks"] if args.all_chunks else []
     runs = []
+    fork = multiprocessing.get_context("fork")  # before this process runs any torch op (no thread pool to copy)
     for kind in args.kinds.split(","):
         for n in (int(v) for v in args.sizes.split(",")):
-            command = [sys.executable, str(Path(__file__).resolve()), *common, "--kind", kind, "--n", str(n)]
-            done = subprocess.run(command, capture_output=True, text=True, check=True)
-            runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+            with fork.Pool(1) as child:
+                runs.append(child.apply(measure, (args, kind, n)))
     config = {"batch_size": args.batch_size, "shape": args.shape, "all_chunks": args.all_chunks}
     emit({"benchmark": "sampling_memory", **config, "machine": machine(setup(args)), "runs": runs})
 

@@ -8,11 +8,6 @@ import torch
 from torchmetrics import Metric
 
 
-def nats_to_bits_per_dim(nll_nats: torch.Tensor, dims: int) -> torch.Tensor:
-    """Per-image NLL in nats (B,) -> bits/dim (B,) for images of ``dims`` sub-pixels."""
-    return nll_nats / (dims * math.log(2.0))
-
-
 class BitsPerDim(Metric):
     """Mean bits/dim over every sub-pixel seen: sum(NLL nats) / (sum(dims) * ln 2).
 

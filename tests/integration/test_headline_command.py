@@ -12,7 +12,7 @@ from tests.helpers import run_cli
 from tests.helpers.official_formats import write_imagenet32
 
 SIZES_ONLY = [
-    "data.batch_size=2",
+    "data.batch_size=1",
     "data.val_size=2",
     "data.num_workers=0",
     "trainer.max_steps=2",

@@ -12,10 +12,11 @@ import pixelcnn.sampling.batched
 from pixelcnn.errors import ConfigValueError
 from pixelcnn.models import ClassConditionalPixelCNN
 from pixelcnn.nn.generation import GenerationCache
-from pixelcnn.sampling import SamplingStats, SeededNoise, sample_cached, sample_images, sample_naive
+from pixelcnn.sampling import SeededNoise, sample_cached, sample_images, sample_naive
 from pixelcnn.sampling.captured import StepRunner, static_runner, use_capture
 from tests.helpers import TINY_BACKBONE
 from tests.helpers.fake_graphs import emulate_cuda_graphs
+from tests.helpers.fallback import watch_fallback
 from tests.unit.test_cached_sampling import (
     CASES,
     HEIGHT,
@@ -41,10 +42,8 @@ def test_static_buffers_give_the_naive_images_whatever_the_chunks(
     naive = sample_naive(lambda x: backbone(x, biases), n, shape, seed=11)
     noise = SeededNoise(shape, 11)
     for batch_size in (2, None):
-        stats = SamplingStats()
-        captured = sample_images(backbone, noise, n, shape, biases, batch_size=batch_size, stats=stats, capture=True)
+        captured = sample_images(backbone, noise, n, shape, biases, batch_size=batch_size, capture=True)
         assert torch.equal(captured, naive)
-        assert stats.sub_pixels == naive.numel()
     assert len(naive.unique()) > 3
 
 
@@ -81,13 +80,13 @@ def test_the_fallback_resolves_real_images_only(monkeypatch: pytest.MonkeyPatch)
     naive = sample_naive(lambda x: backbone(x), 3, shape, seed=3)
     perturb_cache(monkeypatch, 1e-2)
     runner = static_runner(backbone, 4, shape, None)
-    stats = SamplingStats()
-    assert torch.equal(sample_cached(backbone, 3, shape, 3, runner=runner, tolerance=0.05, stats=stats), naive)
-    assert 0 < stats.recomputed < naive.numel() and stats.sub_pixels == naive.numel()
-    every = SamplingStats()
-    sample_cached(backbone, 3, shape, 3, runner=runner, tolerance=1.0, stats=every)
+    stats = watch_fallback(monkeypatch, tolerance=0.05)
+    assert torch.equal(sample_cached(backbone, 3, shape, 3, runner=runner), naive)
+    assert 0 < stats.recomputed < naive.numel()
+    every = watch_fallback(monkeypatch, tolerance=1.0)
+    sample_cached(backbone, 3, shape, 3, runner=runner)
     assert every.recomputed == naive.numel()  # every real sub-pixel, no padded one
-    assert runner.captures == WIDTH * 3  # one recorded step per (column, channel), replayed on every row and call
+    assert len(runner.recorded) == WIDTH * 3  # one recorded step per (column, channel), replayed on every row and call
 
 
 def test_each_step_is_replayed_into_one_fixed_output() -> None:
@@ -103,7 +102,7 @@ def test_each_step_is_replayed_into_one_fixed_output() -> None:
     x[:, 0, 0, 0] = (x[:, 0, 0, 0] + 4) % 9
     runner.cache.load(x, 0, 0, 1)
     assert runner(0, 1) is out and not torch.equal(out, first)
-    assert torch.equal(out, runner.cache.step(0, 1)) and runner.captures == 1
+    assert torch.equal(out, runner.cache.step(0, 1)) and len(runner.recorded) == 1
 
 
 def test_buffers_keep_their_addresses_and_the_step_can_run_twice() -> None:

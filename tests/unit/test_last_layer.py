@@ -13,6 +13,7 @@ from pixelcnn.nn import GatedBlock, GatedPixelCNN
 from pixelcnn.nn.generation import GenerationCache
 from pixelcnn.nn.layers import gate
 from tests.helpers import TINY_BACKBONE
+from tests.helpers.biases import layer_biases
 
 LAYERS = TINY_BACKBONE["num_layers"]
 
@@ -50,9 +51,12 @@ def test_logits_equal_the_full_computation(conditioned: bool) -> None:
     torch.manual_seed(0)
     backbone = GatedPixelCNN(3, 16, **TINY_BACKBONE).eval()
     x = torch.randint(0, 16, (2, 3, 6, 5))
-    cond = [torch.randn(2, backbone.cond_channels, 6, 5) for _ in range(LAYERS)] if conditioned else None
+    cond = layer_biases(backbone, 2, (6, 5)) if conditioned else None
+    whole = None  # the reference's last layer takes a whole bias: any vertical half, its output is discarded
+    if cond is not None:
+        whole = [*cond[:-1], torch.cat([torch.randn_like(cond[-1]), cond[-1]], dim=1)]
     with torch.no_grad():
-        assert torch.equal(backbone.head_params(x, cond), full_computation(backbone).head_params(x, cond))
+        assert torch.equal(backbone.head_params(x, cond), full_computation(backbone).head_params(x, whole))
 
 
 def test_the_last_layer_gates_only_its_horizontal_stack(monkeypatch: pytest.MonkeyPatch) -> None:

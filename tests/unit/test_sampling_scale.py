@@ -7,9 +7,11 @@ import pytest
 import torch
 
 from pixelcnn.models import ClassConditionalPixelCNN, PixelCNN
-from pixelcnn.sampling import SamplingStats, draw_uniforms, image_seed, sample_cached, sample_naive
+from pixelcnn.sampling import draw_uniforms, image_seed, sample_cached, sample_naive
 from pixelcnn.sampling import noise as noise_module
 from tests.helpers import TINY_BACKBONE
+from tests.helpers.biases import layer_biases
+from tests.helpers.fallback import watch_fallback
 from tests.unit.test_cached_sampling import HEIGHT, WIDTH, biases_of, perturb_cache, random_backbone
 
 N = 5
@@ -43,8 +45,8 @@ def test_the_fallback_recomputes_only_the_images_that_need_it(monkeypatch: pytes
         assert torch.equal(one[0], naive[k]), k
     perturb_cache(monkeypatch, 1e-3)  # many draws within the tolerance 0.01 of a boundary take the fallback
     passes = record_passes(monkeypatch, backbone)
-    stats = SamplingStats()
-    cached = sample_cached(backbone, N, shape, 0, biases, uniforms=uniforms, tolerance=0.01, stats=stats)
+    stats = watch_fallback(monkeypatch, tolerance=0.01)
+    cached = sample_cached(backbone, N, shape, 0, biases, uniforms=uniforms)
     assert torch.equal(cached, naive)
     assert 0 < stats.recomputed < naive.numel() // 2
     assert sum(s[0] for s in passes) == stats.recomputed  # one image per recomputed sub-pixel, nothing more
@@ -111,7 +113,7 @@ def test_the_fallback_pass_reads_only_the_rows_a_pixel_sees(kernel: int, first_k
     backbone = random_backbone(3, kernel, first_kernel, layers)
     height = backbone.rows_above + 4
     x = torch.randint(0, 9, (2, 3, height, WIDTH), generator=torch.Generator().manual_seed(0))
-    biases = [torch.randn(2, backbone.cond_channels, height, WIDTH) for _ in range(layers)]
+    biases = layer_biases(backbone, 2, (height, WIDTH))
     with torch.no_grad():
         full = backbone(x, biases)
         for i in range(height):

@@ -13,13 +13,16 @@ from pixelcnn.nn.masks import channel_groups, gated_groups
 
 def bias_halves(cond: torch.Tensor | None, hidden: int, last: bool) -> tuple[torch.Tensor | None, torch.Tensor | None]:
     """A layer's bias (B, 4*hidden, ...) -> its vertical and horizontal halves (B, 2*hidden, ...) each, or (None,
-    None); the ``last`` layer also takes its horizontal half alone (B, 2*hidden, ...) -> (None, cond)."""
+    None). The ``last`` layer computes no vertical output, so its bias is the horizontal half (B, 2*hidden, ...)
+    alone, as conditioners give it -> (None, cond)."""
     if cond is None:
         return None, None
-    if last and cond.shape[1] == 2 * hidden:
+    width = 2 * hidden if last else 4 * hidden
+    if cond.shape[1] != width:
+        which = "the last layer's conditioning bias (its horizontal half)" if last else "a layer's conditioning bias"
+        raise ValueError(f"{which} has {width} channels, got {cond.shape[1]}")
+    if last:
         return None, cond
-    if cond.shape[1] != 4 * hidden:
-        raise ValueError(f"a layer's conditioning bias has {4 * hidden} channels, got {cond.shape[1]}")
     vertical, horizontal = cond.chunk(2, dim=1)
     return vertical, horizontal
 
@@ -33,7 +36,7 @@ class GatedBlock(nn.Module):
     - skip: ``1x1(gate(...))`` summed over layers by the backbone.
 
     ``cond`` is a bias (B, 4*hidden, 1 or H, 1 or W) from a conditioner: the first half goes to the vertical
-    pre-activation, the second to the horizontal one (``bias_halves``; the last layer's may be the horizontal half
+    pre-activation, the second to the horizontal one (``bias_halves``; the last layer's is the horizontal half
     alone, (B, 2*hidden, ...), as conditioners give it). Every 1x1 in the horizontal path is masked by channel
     group so channel c of pixel i never sees channels >= c (mask A) or > c (mask B) of pixel i.
     The ``last`` layer feeds only its skip output onward, so it has no residual 1x1 (no unused parameters,

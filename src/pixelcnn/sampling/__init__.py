@@ -6,7 +6,7 @@ One uniform per sub-pixel, image i of seed s drawn from (s, i), so both samplers
 
 from pixelcnn.nn.draw import inverse_cdf, level_cdf
 from pixelcnn.sampling.batched import NoiseSource, sample_images
-from pixelcnn.sampling.cached import SamplingStats, sample_cached
+from pixelcnn.sampling.cached import sample_cached
 from pixelcnn.sampling.naive import sample_naive
 from pixelcnn.sampling.noise import GivenNoise, SeededNoise, draw_uniforms, image_seed
 
@@ -14,7 +14,6 @@ __all__ = [
     "GivenNoise",
     "NoiseSource",
     "SeededNoise",
-    "SamplingStats",
     "draw_uniforms",
     "image_seed",
     "inverse_cdf",

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import torch
 
 from pixelcnn.nn.backbone import GatedPixelCNN
-from pixelcnn.sampling.cached import SamplingStats, sample_cached
+from pixelcnn.sampling.cached import sample_cached
 from pixelcnn.sampling.captured import static_runner, use_capture
 from pixelcnn.sampling.naive import sample_naive
 from pixelcnn.sampling.progress import SamplingProgress
@@ -39,7 +39,6 @@ def sample_images(
     fast: bool = True,
     batch_size: int | None = None,
     progress: bool = False,
-    stats: SamplingStats | None = None,
     capture: bool | str = "auto",
 ) -> torch.Tensor:
     """Images (n,C,H,W) long: image k drawn with the uniforms ``noise(k, k+1)[0]``, given per-layer ``biases`` or None.
@@ -48,9 +47,9 @@ def sample_images(
     ``sample`` passes that: memory stays bounded by ``batch_size`` for every kind of conditioning).
     ``noise``: e.g. ``SeededNoise`` or ``GivenNoise`` (``pixelcnn.sampling.noise``). ``fast``: cached sampling, else
     one full pass per sub-pixel (the same images). ``batch_size``: images per chunk (None: all at once).
-    ``progress``: a bar of image rows done and images/s. ``stats``: filled in by cached sampling. ``capture``
-    (cached sampling): every chunk on the static buffers of one ``StepRunner`` (``pixelcnn.sampling.captured``),
-    the last chunk padded, its step replayed as CUDA graphs on a GPU; ``auto``: on CUDA only. The same images.
+    ``progress``: a bar of image rows done and images/s. ``capture`` (cached sampling): every chunk on the static
+    buffers of one ``StepRunner`` (``pixelcnn.sampling.captured``), the last chunk padded, its step replayed as
+    CUDA graphs on a GPU; ``auto``: on CUDA only. The same images.
     """
     device = backbone.head_out.conv.weight.device
     size = max(1, int(batch_size)) if batch_size else max(1, n)
@@ -68,7 +67,7 @@ def sample_images(
             on_row = lambda _row, m=stop - start: bar.row_done(m)  # noqa: E731
             uniforms = noise(start, stop)
             if fast:
-                how = {"uniforms": uniforms, "on_row": on_row, "stats": stats, "runner": runner}
+                how = {"uniforms": uniforms, "on_row": on_row, "runner": runner}
                 chunk = sample_cached(backbone, stop - start, image_shape, 0, part, device, **how)
             else:
                 logits_fn = lambda x, p=part: backbone(x, p)  # noqa: E731

@@ -6,15 +6,13 @@ draws the level that the inverse CDF of its distribution picks for this sub-pixe
 says how far the uniform is from the CDF boundaries around that level.
 
 Those parameters equal a full pass's up to float rounding, so a level can differ from ``sample_naive``'s only when
-the uniform is that close to a boundary. Then (margin under ``tolerance``) the level of that image comes from the
-reference: the logits of a forward pass of that image alone over the rows pixel (i, j) reads
-(``GatedPixelCNN.pixel_logits``), so the images are those of ``sample_naive``. The cost grows with the number of
-images that need it, not with the batch.
+the uniform is that close to a boundary. Then (margin under ``default_tolerance``, raised to 10x any error seen)
+the level of that image comes from the reference: the logits of a forward pass of that image alone over the rows
+pixel (i, j) reads (``GatedPixelCNN.pixel_logits``, in ``exact_levels``), so the images are those of
+``sample_naive``. The cost grows with the number of images that need it, not with the batch.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import torch
 
@@ -36,22 +34,18 @@ def sample_cached(
     *,
     uniforms: torch.Tensor | None = None,
     on_row: RowCallback | None = None,
-    tolerance: float | None = None,
-    stats: SamplingStats | None = None,
     runner: StepRunner | None = None,
 ) -> torch.Tensor:
     """The images ``sample_naive(lambda x: backbone(x, cond), ...)`` returns, at a fraction of the cost.
 
-    ``cond``: the backbone's per-layer biases (n, 4*hidden, 1|H, 1|W) or None. ``tolerance``: CDF margin under
-    which an image's level at a sub-pixel comes from a forward pass (default ``default_tolerance`` of the weights'
-    dtype; 0 never does). ``stats`` is filled in when given. ``runner``: the step of its cache (reset here for
-    these n <= its batch_size images; ``static_runner``) instead of a new cache's. Returns a LongTensor (n,C,H,W).
+    ``cond``: the backbone's per-layer biases (n, 4*hidden, 1|H, 1|W), the last layer's (n, 2*hidden, 1|H, 1|W),
+    or None. ``runner``: the step of its cache (reset here for these n <= its batch_size images;
+    ``static_runner``) instead of a new cache's. Returns a LongTensor (n,C,H,W).
     """
     channels, height, width = image_shape
     u, x = prepare(n, image_shape, seed, uniforms, device)
     head = backbone.head_out
-    tolerance = default_tolerance(head.conv.weight.dtype) if tolerance is None else tolerance
-    stats = stats if stats is not None else SamplingStats()
+    tolerance = default_tolerance(head.conv.weight.dtype)  # CDF margin under which a full pass decides
     with exact_float32():
         if runner is None:
             cache = backbone.cache(n, height, width, cond)
@@ -66,18 +60,14 @@ def sample_cached(
                     cache.load(x, i, j, c)
                     u_now = u[:, c, i, j]
                     levels, bounds = head.draw(step(j, c)[:n], x[:, :, i, j], c, u_now)
-                    if tolerance > 0:
-                        near = (bound_margins(bounds, u_now) < tolerance).nonzero()[:, 0]
-                        if len(near):
-                            cached = (levels[near], bounds[near])
-                            levels[near], error = exact_levels(backbone, x, cond, near, (c, i, j), u_now[near], cached)
-                            stats.recomputed += len(near)
-                            stats.max_cdf_error = max(stats.max_cdf_error, error)
-                            tolerance = max(tolerance, 10 * error)
+                    near = (bound_margins(bounds, u_now) < tolerance).nonzero()[:, 0]
+                    if len(near):
+                        cached = (levels[near], bounds[near])
+                        levels[near], error = exact_levels(backbone, x, cond, near, (c, i, j), u_now[near], cached)
+                        tolerance = max(tolerance, 10 * error)
                     x[:, c, i, j] = levels
             if on_row is not None:
                 on_row(i)
-    stats.sub_pixels += n * channels * height * width
     return x
 
 
@@ -99,16 +89,6 @@ def exact_levels(
     levels, bounds = cached
     error = (cdf_bounds(cdf, levels) - bounds).abs().max()
     return cdf_index(cdf, u), float(error)
-
-
-@dataclass
-class SamplingStats:
-    """What ``sample_cached`` did: ``recomputed`` image sub-pixels whose level was taken from a forward pass (near
-    a CDF boundary), of ``sub_pixels`` drawn, and the largest CDF difference seen between cached and exact."""
-
-    sub_pixels: int = 0
-    recomputed: int = 0
-    max_cdf_error: float = 0.0
 
 
 def default_tolerance(dtype: torch.dtype) -> float:

@@ -25,7 +25,7 @@ class StepRunner:
     (default: on CUDA) a CUDA graph per (j, c), captured at its first call (all in one memory pool) and replayed
     after; without, the same calls replayed eagerly (the step run again, its result copied into that output).
 
-    The output of (j, c) is overwritten by its next call: read it first. ``captures``: (j, c) recorded so far.
+    The output of (j, c) is overwritten by its next call: read it first. ``recorded``: the (j, c) seen so far.
     """
 
     def __init__(self, cache: GenerationCache, graphs: bool | None = None) -> None:
@@ -35,10 +35,6 @@ class StepRunner:
         self.cache, self.graphs = cache, graphs
         self.recorded: dict[tuple[int, int], tuple[Callable[[], object], torch.Tensor]] = {}
         self.pool = None
-
-    @property
-    def captures(self) -> int:
-        return len(self.recorded)
 
     def __call__(self, j: int, c: int) -> torch.Tensor:
         if (j, c) not in self.recorded:

@@ -22,27 +22,20 @@ def sample_naive(
     *,
     uniforms: torch.Tensor | None = None,
     on_row: RowCallback | None = None,
-    stop_after: int | None = None,
 ) -> torch.Tensor:
     """One full forward pass per sub-pixel, in raster order and R -> G -> B inside a pixel.
 
     ``logits_fn``: LongTensor (n,C,H,W) -> logits (n,K,C,H,W). ``uniforms`` (n,C,H,W) replaces the draw from
-    ``seed`` (to sample a big batch in chunks); ``on_row(i)`` is called after row i. ``stop_after``: draw only the
-    first that many sub-pixels and leave the rest 0 (benchmarks time a prefix of a big image). Returns a
-    LongTensor (n,C,H,W).
+    ``seed`` (to sample a big batch in chunks); ``on_row(i)`` is called after row i. Returns a LongTensor (n,C,H,W).
     """
     channels, height, width = image_shape
     u, x = prepare(n, image_shape, seed, uniforms, device)
-    remaining = channels * height * width if stop_after is None else stop_after
     with exact_float32():
         for i in range(height):
             for j in range(width):
                 for c in range(channels):
-                    if remaining <= 0:
-                        return x
                     logits = logits_fn(x)[:, :, c, i, j]
                     x[:, c, i, j] = inverse_cdf(logits, u[:, c, i, j])
-                    remaining -= 1
             if on_row is not None:
                 on_row(i)
     return x
