@@ -92,6 +92,14 @@ SIZES: tuple[str, ...] = (
     "figures.reconstructions.samples_per_row=1",
     "~callbacks.sample_grid",
     "figures=none",
+    # the headline command on the paper's own network (tests/integration/test_headline_command.py): 2 steps of 1
+    # image, its CPU cost line printed after the second step even for so short an epoch
+    "data.batch_size=1",
+    "data.val_size=2",
+    "trainer.max_steps=2",
+    "callbacks.sample_grid.num_samples=0",
+    "callbacks.cpu_cost.steps=1",
+    "callbacks.cpu_cost.min_epoch_minutes=0",
 )
 # Where a run reads its data (the tiny files in each real data set's official format) and writes (temporary folders).
 PLACES = ("paths.data_dir", "hydra.run.dir", "hydra.sweep.dir")

@@ -11,7 +11,7 @@ import pytest
 from tests.helpers import run_cli
 from tests.helpers.official_formats import write_imagenet32
 
-SIZES_ONLY = [
+SIZES_ONLY = [  # each one of the runner's documented sizes (tests/unit/test_readme_runner.py checks)
     "data.batch_size=1",
     "data.val_size=2",
     "data.num_workers=0",

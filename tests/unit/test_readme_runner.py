@@ -71,3 +71,9 @@ def test_val_check_interval_fits_an_epoch_as_written(command: str, places: Place
     data.setup("fit")
     batches = len(data.train_dataloader())
     assert re.fullmatch(r"\d+", str(interval)) and interval <= batches, f"{interval} > {batches} batches per epoch"
+
+
+def test_the_headline_test_shrinks_its_command_with_documented_sizes_only() -> None:
+    from tests.integration.test_headline_command import SIZES_ONLY
+
+    assert not [o for o in SIZES_ONLY if o not in SIZES], "add it to readme_runner.SIZES and docs/development.md"
