@@ -36,9 +36,12 @@ def biases_for(kind: str, backbone: GatedPixelCNN, n: int) -> list[torch.Tensor]
     return [torch.randn(n, backbone.cond_channels, HEIGHT, WIDTH, generator=generator) for _ in backbone.blocks]
 
 
-@pytest.mark.parametrize(("channels", "scales", "head"), [(1, 1, None), (3, 2, None), (2, 3, MIXTURE)])
-def test_the_context_path_is_causal(channels: int, scales: int, head) -> None:
-    net = context_backbone(channels, 4, head, context_scales=scales, context_channels=5).double()
+@pytest.mark.parametrize(
+    ("channels", "scales", "every", "head"), [(1, 1, 1, None), (3, 2, 1, None), (3, 2, 2, None), (2, 3, 1, MIXTURE)]
+)
+def test_the_context_path_is_causal(channels: int, scales: int, every: int, head) -> None:
+    context = {"context_scales": scales, "context_channels": 5, "context_every": every}
+    net = context_backbone(channels, 4, head, layers=3, **context).double()
     x = torch.randint(0, 4, (1, channels, 6, 5), generator=torch.Generator().manual_seed(0))
     assert_causal(influence(net, x, 4))
 
@@ -56,9 +59,13 @@ def test_the_last_row_sees_the_first_through_the_context_path() -> None:
     assert alone.rows_above == 2 and with_context.rows_above >= HEIGHT
 
 
+EVERY = {"every layer": CONTEXT, "the first only": {**CONTEXT, "context_every": 2}}
+
+
+@pytest.mark.parametrize("every", EVERY)
 @pytest.mark.parametrize(("cond", "head"), [("none", None), ("vector", None), ("map", None), ("none", MIXTURE)])
-def test_cached_logits_equal_a_full_pass_at_every_sub_pixel(cond: str, head) -> None:
-    backbone = context_backbone(3, 64 if head else 9, head)
+def test_cached_logits_equal_a_full_pass_at_every_sub_pixel(cond: str, head, every: str) -> None:
+    backbone = context_backbone(3, 64 if head else 9, head, **EVERY[every])
     n = 2
     biases = biases_for(cond, backbone, n)
     x = torch.randint(0, backbone.num_levels, (n, 3, HEIGHT, WIDTH), generator=torch.Generator().manual_seed(1))
@@ -145,7 +152,7 @@ def test_parameters_and_flops_count_the_context_path() -> None:
     assert torch.equal(wide.eval()(x), plain.eval()(x))
 
 
-@pytest.mark.parametrize(("key", "value"), [("context_scales", -1), ("context_channels", 0)])
+@pytest.mark.parametrize(("key", "value"), [("context_scales", -1), ("context_channels", 0), ("context_every", 0)])
 def test_a_bad_context_setting_names_its_key(key: str, value: int) -> None:
     with pytest.raises(ConfigValueError, match=f"model.backbone.{key}"):
         GatedPixelCNN(1, 4, **{**TINY_BACKBONE, **CONTEXT, key: value})

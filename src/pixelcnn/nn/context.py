@@ -42,18 +42,23 @@ class CausalContext(nn.Module):
 
     ``scales`` stride-2 down-samplings of ``channels`` features, each followed by a residual causal 3x3; on the way
     up, nearest up-sampling plus the features of the same scale (a U-Net skip), then a causal 3x3. One unmasked 1x1
-    (``to_biases``, zero initialised: an untrained path adds nothing) maps the features to each layer's bias; the
-    last layer gets its horizontal half only (``layer_biases``).
+    (``to_biases``, zero initialised: an untrained path adds nothing) maps the features to the bias of every
+    ``every``-th layer from the first (``layers``; the others get None); the model's last layer gets its horizontal
+    half only (``layer_biases``). Most of the path's cost is that 1x1 and the biases it writes at full resolution,
+    so ``every`` > 1 makes it cheaper; the stacks carry what a layer gets to the layers above it.
     """
 
-    def __init__(self, image_channels: int, channels: int, scales: int, num_layers: int, cond_channels: int) -> None:
+    def __init__(
+        self, image_channels: int, channels: int, scales: int, num_layers: int, cond_channels: int, every: int = 1
+    ) -> None:
         super().__init__()
         self.num_layers, self.cond_channels = num_layers, cond_channels
+        self.layers = list(range(0, num_layers, every))
         self.stem = CausalConv(image_channels, channels)
         self.down = nn.ModuleList(CausalConv(channels, channels, stride=2) for _ in range(scales))
         self.mid = nn.ModuleList(CausalConv(channels, channels) for _ in range(scales))
         self.up = nn.ModuleList(CausalConv(channels, channels) for _ in range(scales))
-        self.to_biases = nn.Conv2d(channels, num_layers * cond_channels, 1)
+        self.to_biases = nn.Conv2d(channels, len(self.layers) * cond_channels, 1)
         nn.init.zeros_(self.to_biases.weight)
         nn.init.zeros_(self.to_biases.bias)
 
@@ -69,32 +74,48 @@ class CausalContext(nn.Module):
             h = F.elu(up(upsample_to(h, skip) + skip))
         return h
 
-    def biases(self, features: torch.Tensor) -> list[torch.Tensor]:
-        """Features (B,F,h,W) -> ``num_layers`` biases (B, cond_channels, h, W), the last (B, cond_channels/2, h, W)."""
-        conv = self.to_biases
-        return layer_biases(
-            lambda rows: F.conv2d(features, conv.weight[rows], conv.bias[rows]), self.num_layers, self.cond_channels
-        )
+    def biases(self, features: torch.Tensor) -> list[torch.Tensor | None]:
+        """Features (B,F,h,W) -> ``num_layers`` biases (B, cond_channels, h, W) or None (the layers not in
+        ``layers``); the model's last layer's (B, cond_channels/2, h, W)."""
+        conv, count = self.to_biases, len(self.layers)
 
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        def project(rows: slice) -> torch.Tensor:
+            return F.conv2d(features, conv.weight[rows], conv.bias[rows])
+
+        if self.layers[-1] == self.num_layers - 1:
+            fed = layer_biases(project, count, self.cond_channels)
+        else:
+            fed = list(project(slice(None)).split(self.cond_channels, dim=1))
+        biases: list[torch.Tensor | None] = [None] * self.num_layers
+        for layer, bias in zip(self.layers, fed, strict=True):
+            biases[layer] = bias
+        return biases
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor | None]:
         """Image (B,C,H,W) float -> the per-layer biases of every row."""
         return self.biases(self.features(x))
 
-    def rows(self, x: torch.Tensor, i: int) -> list[torch.Tensor]:
-        """The biases of rows i-1 and i (B, cond_channels|/2, 2, W) from image rows < i of x (B,C,>=i,W) float,
-        for generation: a pass over rows 0..i only (row i of x is not read; for i = 0 row -1 is zeros)."""
+    def rows(self, x: torch.Tensor, i: int) -> list[torch.Tensor | None]:
+        """The biases of rows i-1 and i (B, cond_channels|/2, 2, W) (or None) from image rows < i of x (B,C,>=i,W)
+        float, for generation: a pass over rows 0..i only (row i of x is not read; for i = 0 row -1 is zeros)."""
         features = self.features(x[:, :, : i + 1])
         top = features[:, :, max(0, i - 1) : i + 1]
         return self.biases(F.pad(top, (0, 0, 2 - top.shape[2], 0)))
 
 
-def add_biases(cond: list[torch.Tensor] | None, extra: list[torch.Tensor], hidden: int) -> list[torch.Tensor]:
-    """Per-layer biases ``cond`` (or None) plus ``extra`` (the context's). A conditioner's last bias may be whole
-    (4*hidden) where the context's is the horizontal half (2*hidden): only that half is used, so only it is kept."""
+def add_biases(
+    cond: list[torch.Tensor] | None, extra: list[torch.Tensor | None], hidden: int
+) -> list[torch.Tensor | None]:
+    """Per-layer biases ``cond`` (or None) plus ``extra`` (the context's, None for a layer it skips). A
+    conditioner's last bias may be whole (4*hidden) where the context's is the horizontal half (2*hidden): only that
+    half is used, so only it is kept."""
     if cond is None:
         return extra
-    summed = []
+    summed: list[torch.Tensor | None] = []
     for c, e in zip(cond, extra, strict=True):
+        if e is None:
+            summed.append(c)
+            continue
         if c.shape[1] != e.shape[1]:
             c = c[:, 2 * hidden :]
         summed.append(c + e)

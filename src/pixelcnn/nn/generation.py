@@ -55,9 +55,10 @@ class GenerationCache:
         self.device, self.dtype = weight.device, weight.dtype
         like = weight.new_zeros(())
         layer_cond = cond or [None] * backbone.num_layers
-        context = backbone.context is not None
+        fed = set() if backbone.context is None else set(backbone.context.layers)  # layers with a context bias
         self.blocks = [
-            b.cache(batch_size, width, c, like, context) for b, c in zip(backbone.blocks, layer_cond, strict=True)
+            b.cache(batch_size, width, c, like, k in fed)
+            for k, (b, c) in enumerate(zip(backbone.blocks, layer_cond, strict=True))
         ]
         self.conditioned = cond is not None
         # the 1x1s after the skip sum and channel c's part of the head, over channel-last features
