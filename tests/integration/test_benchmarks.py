@@ -69,7 +69,7 @@ def test_training_benchmark_reports_throughput_memory_and_flops() -> None:
     # the CIFAR-10 experiment's backbone (composed from conf/ as train.py does) with the tiny overrides on top
     assert out["backbone"] == {
         "num_layers": 2, "hidden_channels": 12, "kernel_size": 3, "first_kernel_size": 3, "skip_channels": 12,
-        "output_hidden": 24, "dropout": 0.0,
+        "output_hidden": 24, "dropout": 0.0, "context_scales": 0, "context_channels": 32, "context_every": 1,
     }  # fmt: skip
     assert out["images_per_s"] > 0 and out["peak_memory_mb"] > 0
     assert out["step_flops"] > 0 and 0 < out["fraction_of_matmul"]
@@ -78,6 +78,19 @@ def test_training_benchmark_reports_throughput_memory_and_flops() -> None:
     assert out["rounds"] == 2 and out["best_step_s"] <= out["step_s"]
     assert out["fraction_of_matmul"] == out["step_flops"] / out["best_step_s"] / out["matmul_flops_per_s"]
     assert out["mfu"] is None and out["peak_flops_per_s"] is None  # no known peak for a CPU
+
+
+def test_context_path_benchmark_reports_each_variant_against_the_backbone_without() -> None:
+    out = run_benchmark(
+        "context_path.py", "--batch-size", "2", "--image-size", "6", "--samples", "1", "--steps", "1", "--rounds", "1"
+    )
+    variants = out["variants"]
+    assert out["benchmark"] == "context_path" and out["image_shape"] == [3, 6, 6]
+    assert variants["off"]["step_ratio"] == 1.0 and variants["off"]["sample_ratio"] == 1.0
+    for name, result in variants.items():
+        if name != "off":
+            assert result["parameters"] > variants["off"]["parameters"]
+            assert result["step_flops"] > variants["off"]["step_flops"] and result["sample_s"] > 0
 
 
 def test_evaluation_benchmark_reports_images_per_second() -> None:
