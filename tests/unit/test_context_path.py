@@ -14,8 +14,10 @@ from pixelcnn.checkpoints.registry import qualified_name
 from pixelcnn.errors import ConfigValueError
 from pixelcnn.models import ClassConditionalPixelCNN, PixelCNN
 from pixelcnn.nn import GatedPixelCNN
-from pixelcnn.sampling import SamplingStats, SeededNoise, sample_cached, sample_images, sample_naive
+from pixelcnn.sampling import SeededNoise, sample_cached, sample_images, sample_naive
 from tests.helpers import TINY_BACKBONE
+from tests.helpers.biases import layer_biases as random_layer_biases
+from tests.helpers.fallback import watch_fallback
 from tests.unit.test_cached_sampling import assert_cache_gives_full_logits, biases_of, perturb_cache, random_backbone
 from tests.unit.test_causality import MIXTURE, assert_causal, influence
 
@@ -29,11 +31,10 @@ def context_backbone(channels: int, levels: int = 9, head=None, layers: int = 2,
 
 
 def biases_for(kind: str, backbone: GatedPixelCNN, n: int) -> list[torch.Tensor] | None:
-    """``biases_of``'s kinds; a bias map (B, 4h, H, W) of this file's image size."""
+    """``biases_of``'s kinds; a bias map (B, 4h, H, W) of this file's image size (the last layer's: (B, 2h, H, W))."""
     if kind != "map":
         return biases_of(kind, backbone, n)
-    generator = torch.Generator().manual_seed(7)
-    return [torch.randn(n, backbone.cond_channels, HEIGHT, WIDTH, generator=generator) for _ in backbone.blocks]
+    return random_layer_biases(backbone, n, (HEIGHT, WIDTH), torch.Generator().manual_seed(7))
 
 
 @pytest.mark.parametrize(
@@ -114,9 +115,10 @@ def test_a_perturbed_cache_still_gives_the_naive_images(monkeypatch: pytest.Monk
     shape = (3, HEIGHT, WIDTH)
     naive = sample_naive(lambda x: backbone(x), 4, shape, seed=3)
     perturb_cache(monkeypatch, 0.1)
-    assert not torch.equal(sample_cached(backbone, 4, shape, seed=3, tolerance=0), naive)
-    stats = SamplingStats()
-    assert torch.equal(sample_cached(backbone, 4, shape, seed=3, tolerance=0.2, stats=stats), naive)
+    watch_fallback(monkeypatch, tolerance=0)
+    assert not torch.equal(sample_cached(backbone, 4, shape, seed=3), naive)
+    stats = watch_fallback(monkeypatch, tolerance=0.2)
+    assert torch.equal(sample_cached(backbone, 4, shape, seed=3), naive)
     assert stats.recomputed > naive.numel() // 2  # most draws come from the fallback pass
 
 
