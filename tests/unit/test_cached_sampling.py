@@ -19,13 +19,14 @@ HEIGHT, WIDTH = 4, 5  # not square, so a swapped height and width would show
 
 
 def random_backbone(
-    channels: int, kernel: int, first_kernel: int, layers: int, levels: int = 9, head=None
+    channels: int, kernel: int, first_kernel: int, layers: int, levels: int = 9, head=None, **options
 ) -> GatedPixelCNN:
-    """A small backbone with weights large enough that the level distributions are far from uniform."""
+    """A small backbone with weights large enough that the level distributions are far from uniform; ``options``:
+    more ``GatedPixelCNN`` arguments (the context path's)."""
     torch.manual_seed(channels * 100 + kernel * 10 + layers)
     backbone = GatedPixelCNN(
         channels, levels, layers, hidden_channels=12, kernel_size=kernel, first_kernel_size=first_kernel,
-        skip_channels=9, output_hidden=15, head=head,
+        skip_channels=9, output_hidden=15, head=head, **options,
     )  # fmt: skip
     with torch.no_grad():
         for parameter in backbone.parameters():
@@ -117,6 +118,24 @@ def test_cached_and_naive_sampling_give_identical_images(channels, kernel, first
     assert not torch.equal(sample_cached(backbone, n, shape, seed=12, cond=biases), naive)
 
 
+def assert_cache_gives_full_logits(
+    backbone: GatedPixelCNN, x: torch.Tensor, biases: list[torch.Tensor] | None, atol: float = 1e-4
+) -> None:
+    """Fed x (n,C,H,W) sub-pixel by sub-pixel (later ones zeroed, as while sampling), the cache gives the logits of
+    one full forward pass on x at every sub-pixel."""
+    n, channels, height, width = x.shape
+    with torch.no_grad():
+        full = backbone(x, biases)
+    cache = GenerationCache(backbone, n, height, width, biases)
+    seen = torch.zeros_like(x)
+    for i in range(height):
+        cache.start_row(i, seen)
+        for j in range(width):
+            for c in range(channels):
+                torch.testing.assert_close(cached_logits(cache, seen, i, j, c), full[:, :, c, i, j], rtol=0, atol=atol)
+                seen[:, c, i, j] = x[:, c, i, j]
+
+
 MIXTURE = functools.partial(LogisticMixtureHead, num_mixtures=3)
 MIXTURE_CASES = [(3, 3, 5, 3, "none"), (3, 5, 3, 2, "map"), (1, 3, 3, 3, "vector"), (2, 3, 3, 2, "rows")]
 
@@ -128,17 +147,9 @@ def test_mixture_head_cached_logits_and_samples_equal_naive(channels, kernel, fi
     backbone = random_backbone(channels, kernel, first_kernel, layers, levels=64, head=MIXTURE)
     n, shape = 3, (channels, HEIGHT, WIDTH)
     biases = biases_of(cond, backbone, n)
-    x = torch.randint(0, 64, (n, *shape), generator=torch.Generator().manual_seed(1))
-    with torch.no_grad():
-        full = backbone(x, biases)
-    cache = GenerationCache(backbone, n, HEIGHT, WIDTH, biases)
-    seen = torch.zeros_like(x)
-    for i in range(HEIGHT):
-        cache.start_row(i, seen)
-        for j in range(WIDTH):
-            for c in range(channels):
-                torch.testing.assert_close(cached_logits(cache, seen, i, j, c), full[:, :, c, i, j], rtol=0, atol=1e-4)
-                seen[:, c, i, j] = x[:, c, i, j]
+    assert_cache_gives_full_logits(
+        backbone, torch.randint(0, 64, (n, *shape), generator=torch.Generator().manual_seed(1)), biases
+    )
     naive = sample_naive(lambda y: backbone(y, biases), n, shape, seed=5)
     stats = SamplingStats()
     assert torch.equal(sample_cached(backbone, n, shape, seed=5, cond=biases, stats=stats), naive)

@@ -12,6 +12,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from pixelcnn.nn.gated_block import layer_biases
+
 
 class Conditioner(nn.Module):
     """Maps a batch of conditions to ``num_layers`` biases (B, cond_channels, 1|H, 1|W), the last one's horizontal
@@ -31,12 +33,6 @@ class Conditioner(nn.Module):
         raise NotImplementedError
 
     def used_biases(self, project: Callable[[slice], torch.Tensor]) -> list[torch.Tensor]:
-        """L biases from ``project(rows)``: the output (B, len(rows), ...) of the rows ``rows`` of a weight with
-        L * cond_channels rows (layer l's bias is rows l*cond_channels ..). Every layer gets its whole bias
-        (B, cond_channels, 1|H, 1|W) but the last, which gets its horizontal half (B, cond_channels/2, 1|H, 1|W)
-        only: its vertical half would feed the last layer's vertical gate, which the backbone does not compute.
-        The weight keeps every row (checkpoints load unchanged); the unused ones get zero gradients."""
-        cut = (self.num_layers - 1) * self.cond_channels
-        biases = list(project(slice(0, cut)).split(self.cond_channels, dim=1)) if cut else []
-        biases.append(project(slice(cut + self.cond_channels // 2, cut + self.cond_channels)))
-        return [b[:, :, None, None] if b.dim() == 2 else b for b in biases]
+        """L biases from ``project(rows)``, the output (B, len(rows), ...) of rows ``rows`` of a weight with
+        L * cond_channels rows; the last layer's horizontal half only (``pixelcnn.nn.gated_block.layer_biases``)."""
+        return layer_biases(project, self.num_layers, self.cond_channels)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -9,7 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pixelcnn.nn.checks import check_backbone
+from pixelcnn.nn.checks import check_backbone, check_context
+from pixelcnn.nn.context import CausalContext, add_biases
 from pixelcnn.nn.gated_block import GatedBlock
 from pixelcnn.nn.generation import GenerationCache
 from pixelcnn.nn.heads import Head, SoftmaxHead
@@ -25,6 +27,8 @@ class GatedPixelCNN(nn.Module):
     uses. Input is a LongTensor of levels (B,C,H,W) in [0, K); output logits (B,K,C,H,W). ``head``: builds the
     output head given ``in_channels``, ``in_groups``, ``image_channels`` and ``num_levels`` (default
     ``SoftmaxHead``, a K-way softmax per channel; ``LogisticMixtureHead``: PixelCNN++'s mixture).
+    ``context_scales`` > 0 adds the multi-scale context path (``CausalContext``, ``context_channels`` wide): every
+    position also sees every row above it, through a per-position bias of every layer (default 0: off).
     """
 
     def __init__(
@@ -39,12 +43,15 @@ class GatedPixelCNN(nn.Module):
         output_hidden: int = 128,
         dropout: float = 0.0,
         head: Any = None,
+        context_scales: int = 0,
+        context_channels: int = 32,
     ) -> None:
         super().__init__()
         first_kernel_size = first_kernel_size or kernel_size
         kernels = {"kernel_size": kernel_size, "first_kernel_size": first_kernel_size}
         widths = {"hidden_channels": hidden_channels, "skip_channels": skip_channels, "output_hidden": output_hidden}
         check_backbone(image_channels, num_levels, num_layers, kernels, widths, dropout)
+        check_context(context_scales, context_channels)
         self.image_channels = image_channels
         self.num_levels = num_levels
         self.num_layers = num_layers
@@ -68,6 +75,12 @@ class GatedPixelCNN(nn.Module):
         # Output channel c*P + p belongs to image channel c: contiguous blocks of the head's P parameters.
         self.head_out: Head = (head or SoftmaxHead)(
             in_channels=output_hidden, in_groups=head_groups, image_channels=image_channels, num_levels=num_levels
+        )
+        # built last, so the parameters before it draw the same initial values with or without it
+        self.context = (
+            CausalContext(image_channels, context_channels, context_scales, num_layers, self.cond_channels)
+            if context_scales
+            else None
         )
 
     # the activations' layout: ``use_channels_last`` sets channels_last (for CUDA convolutions) with the weights'
@@ -101,6 +114,8 @@ class GatedPixelCNN(nn.Module):
         if cond is not None and len(cond) != self.num_layers:
             raise ValueError(f"expected {self.num_layers} conditioning biases, got {len(cond)}")
         v = h = self.scale_input(x).contiguous(memory_format=self.memory_format)
+        if self.context is not None:
+            cond = add_biases(cond, self.context(v), self.hidden_channels)
         skip_sum = 0.0
         for i, block in enumerate(self.blocks):
             v, h, skip = block(v, h, None if cond is None else cond[i])
@@ -110,7 +125,10 @@ class GatedPixelCNN(nn.Module):
     @property
     def rows_above(self) -> int:
         """How many rows above it a row's outputs read: each layer's vertical conv reaches n//2 rows up, the link
-        one more. Rows farther up can be cut off (zero padded) without changing that row."""
+        one more. Rows farther up can be cut off (zero padded) without changing that row. With the context path,
+        every row above: a number larger than any image's height."""
+        if self.context is not None:
+            return sys.maxsize
         return 1 + sum(block.v_conv.pad for block in self.blocks)
 
     def pixel_logits(self, x: torch.Tensor, cond: list[torch.Tensor] | None, i: int, j: int) -> torch.Tensor:

@@ -41,6 +41,14 @@ def check_backbone(
         raise ConfigValueError(f"model.backbone.dropout={dropout}: must lie in [0, 1)")
 
 
+def check_context(scales: int, channels: int) -> None:
+    """Raise ``ConfigValueError`` naming ``model.backbone.<key>`` for a context path the backbone cannot build."""
+    if scales < 0:
+        raise ConfigValueError(f"model.backbone.context_scales={scales}: must be >= 0 (0: no context path)")
+    if scales and channels < 1:
+        raise ConfigValueError(f"model.backbone.context_channels={channels}: must be >= 1")
+
+
 def check_kernels_fit(image_size: Sequence[int], kernels: dict[str, int]) -> None:
     """Raise ``ConfigValueError`` naming ``model.backbone.<key>`` for a kernel whose reach (``k // 2`` pixels each
     way) goes past an image of ``image_size`` (H, W) from every pixel: it would only ever see padding."""

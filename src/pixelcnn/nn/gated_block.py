@@ -24,6 +24,18 @@ def bias_halves(cond: torch.Tensor | None, hidden: int, last: bool) -> tuple[tor
     return vertical, horizontal
 
 
+def layer_biases(project: Callable[[slice], torch.Tensor], num_layers: int, cond_channels: int) -> list[torch.Tensor]:
+    """``num_layers`` biases from ``project(rows)``: the output (B, len(rows), ...) of the rows ``rows`` of a weight
+    with num_layers * cond_channels rows (layer l's bias is rows l*cond_channels ..). Every layer gets its whole bias
+    (B, cond_channels, 1|H, 1|W) but the last, which gets its horizontal half (B, cond_channels/2, 1|H, 1|W) only:
+    its vertical half would feed the last layer's vertical gate, which is never computed. The weight keeps every
+    row (checkpoints load unchanged); the unused ones get zero gradients."""
+    cut = (num_layers - 1) * cond_channels
+    biases = list(project(slice(0, cut)).split(cond_channels, dim=1)) if cut else []
+    biases.append(project(slice(cut + cond_channels // 2, cut + cond_channels)))
+    return [b[:, :, None, None] if b.dim() == 2 else b for b in biases]
+
+
 class GatedBlock(nn.Module):
     """Gated PixelCNN layer (van den Oord et al. 2016, Fig. 2).
 
@@ -114,10 +126,12 @@ class GatedBlock(nn.Module):
         h_new = h_out(h_gated)
         return (h_new + h if self.residual else h_new), skip
 
-    def cache(self, batch: int, width: int, cond: torch.Tensor | None, like: torch.Tensor) -> BlockCache:
+    def cache(
+        self, batch: int, width: int, cond: torch.Tensor | None, like: torch.Tensor, context: bool = False
+    ) -> BlockCache:
         """The generation state for ``batch`` images of ``width`` columns with biases shaped like ``cond`` (or
-        None), in the dtype and on the device of ``like``."""
-        return BlockCache(self, batch, width, cond, like)
+        None), in the dtype and on the device of ``like``; ``context``: each row also gets a context bias."""
+        return BlockCache(self, batch, width, cond, like, context)
 
 
 class BlockCache:
@@ -126,18 +140,26 @@ class BlockCache:
     ``start_row(i, v_in)`` advances the vertical stack (output row i-1 from input row i-1, whose rows above it are
     kept in ``VerticalRows``) and stores the link into row i; ``step(first, j, h_in)`` then computes the horizontal
     stack at columns first..j of row i. Everything ``step`` reads or writes has a fixed address (a CUDA graph may
-    replay it): the horizontal input row, the link row ``links`` (B,W,2h) and the bias row ``h_cond``.
+    replay it): the horizontal input row, the link row ``links`` (B,W,2h) and the bias row ``h_cond``, which with
+    ``context`` is a whole row (B,W,2h): the context path's bias (``start_row``'s ``context``) varies along it.
     """
 
     def __init__(
-        self, block: GatedBlock, batch: int, width: int, cond: torch.Tensor | None, like: torch.Tensor
+        self,
+        block: GatedBlock,
+        batch: int,
+        width: int,
+        cond: torch.Tensor | None,
+        like: torch.Tensor,
+        context: bool = False,
     ) -> None:
         self.block, self.width, self.like = block, width, like
         pre = 2 * block.hidden_channels
         self.h_row = block.h_conv.row(batch, width, like)
         self.pointwise = (None if block.h_out is None else block.h_out.rows(), block.skip.rows())
         self.links = like.new_zeros(batch, width, pre)
-        self.h_cond = None if cond is None else like.new_zeros(batch, cond.shape[3], pre)
+        biased = cond is not None or context
+        self.h_cond = like.new_zeros(batch, width if context else cond.shape[3], pre) if biased else None
         self.reset(batch, cond)
 
     def reset(self, n: int, cond: torch.Tensor | None) -> None:
@@ -149,18 +171,21 @@ class BlockCache:
             if buffer is not None:
                 buffer.zero_()
 
-    def start_row(self, i: int, v_in: torch.Tensor | None) -> torch.Tensor | None:
+    def start_row(self, i: int, v_in: torch.Tensor | None, context: torch.Tensor | None = None) -> torch.Tensor | None:
         """Row i-1 (n,in,1,W) of the block's vertical input (None for i = 0) -> row i-1 of its vertical output
-        (None for i = 0 and in the last layer); sets the link and bias of row i for ``step``."""
+        (None for i = 0 and in the last layer); sets the link and bias of row i for ``step``. ``context``: the
+        context path's bias of rows i-1 and i (n, 4h, 2, W) (horizontal half only in the last layer), added."""
         block, n = self.block, self.n
         cond_v, cond_h = bias_halves(self.cond, block.hidden_channels, block.last)
+        context_v, context_h = bias_halves(context, block.hidden_channels, block.last)
         v_pre = self.v_rows.push(v_in) if v_in is not None else self.like.new_zeros(n, self.links.shape[2], 1, 1)
         self.links[:n] = block.v_to_h(v_pre)[:, :, 0].transpose(1, 2)  # row 0: shift_down's zeros
-        if cond_h is not None:
-            self.h_cond[:n] = row_of(cond_h, i)[:, :, 0].transpose(1, 2)
+        row_h = plus(row_of(cond_h, i), None if context_h is None else context_h[:, :, 1:])
+        if row_h is not None:
+            self.h_cond[:n] = row_h[:, :, 0].transpose(1, 2)
         if v_in is None:
             return None
-        return block.vertical(v_pre, None if cond_v is None else row_of(cond_v, i - 1))
+        return block.vertical(v_pre, plus(row_of(cond_v, i - 1), None if context_v is None else context_v[:, :, :1]))
 
     def step(self, first: int, j: int, h_in: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor]:
         """Input columns first..j (B,cols,in) of row i -> the block's h' there (B,cols,hidden) (None in the last
@@ -174,6 +199,13 @@ class BlockCache:
         return h_new, skip[:, -1]
 
 
-def row_of(bias: torch.Tensor, row: int) -> torch.Tensor:
+def row_of(bias: torch.Tensor | None, row: int) -> torch.Tensor | None:
     """Row ``row`` of a bias (B, ch, 1|H, 1|W) -> (B, ch, 1, 1|W); a bias constant over rows is returned as is."""
+    if bias is None:
+        return None
     return bias[:, :, row : row + 1] if bias.shape[2] > 1 else bias
+
+
+def plus(a: torch.Tensor | None, b: torch.Tensor | None) -> torch.Tensor | None:
+    """a + b where both are tensors, else the one that is (or None)."""
+    return b if a is None else a if b is None else a + b

@@ -55,7 +55,10 @@ class GenerationCache:
         self.device, self.dtype = weight.device, weight.dtype
         like = weight.new_zeros(())
         layer_cond = cond or [None] * backbone.num_layers
-        self.blocks = [b.cache(batch_size, width, c, like) for b, c in zip(backbone.blocks, layer_cond, strict=True)]
+        context = backbone.context is not None
+        self.blocks = [
+            b.cache(batch_size, width, c, like, context) for b, c in zip(backbone.blocks, layer_cond, strict=True)
+        ]
         self.conditioned = cond is not None
         # the 1x1s after the skip sum and channel c's part of the head, over channel-last features
         self.hidden = backbone.head_hidden.rows()
@@ -77,10 +80,17 @@ class GenerationCache:
 
     @torch.no_grad()
     def start_row(self, i: int, x: torch.Tensor) -> None:
-        """Advance the vertical stack to row i: needs rows < i of ``x`` (n,C,H,W) final."""
+        """Advance the vertical stack to row i: needs rows < i of ``x`` (n,C,H,W) final. With the context path, also
+        its biases of rows i-1 and i: one pass of it over rows 0..i (rows < i final)."""
         v = None if i == 0 else self.backbone.scale_input(x[:, :, i - 1 : i, :])  # (n, C, 1, W)
-        for block in self.blocks:
-            v = block.start_row(i, v)
+        context = self.backbone.context
+        rows = (
+            [None] * len(self.blocks)
+            if context is None
+            else context.rows(self.backbone.scale_input(x[:, :, : i + 1]), i)
+        )
+        for block, row in zip(self.blocks, rows, strict=True):
+            v = block.start_row(i, v, row)
 
     def load(self, x: torch.Tensor, i: int, j: int, c: int) -> None:
         """Copy the pixels of row i of ``x`` (n,C,H,W) that ``step(j, c)`` reads into ``row``."""
