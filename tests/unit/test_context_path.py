@@ -145,7 +145,32 @@ def test_parameters_and_flops_count_the_context_path() -> None:
     assert torch.equal(wide.eval()(x), plain.eval()(x))
 
 
-@pytest.mark.parametrize(("key", "value"), [("context_scales", -1), ("context_channels", 0)])
+@pytest.mark.parametrize(("key", "value"), [("context_scales", -1), ("context_channels", 0), ("context_layers", 0),
+                                            ("context_layers", 4)])  # fmt: skip
 def test_a_bad_context_setting_names_its_key(key: str, value: int) -> None:
     with pytest.raises(ConfigValueError, match=f"model.backbone.{key}"):
         GatedPixelCNN(1, 4, **{**TINY_BACKBONE, **CONTEXT, key: value})
+
+
+FIRST_LAYER = {**CONTEXT, "context_layers": 1}
+
+
+@pytest.mark.parametrize("head", [None, MIXTURE])
+def test_a_context_for_the_first_layer_only_is_causal_reaches_the_top_and_samples_the_naive_images(head) -> None:
+    """``context_layers=1``: one bias map (the first layer's) instead of one per layer; the last row still reads the
+    first through it, nothing reads the future, and cached sampling (with a vector bias too) gives the naive
+    images."""
+    backbone = context_backbone(3, 64 if head else 9, head, layers=3, **FIRST_LAYER)
+    assert backbone.context.to_biases.out_channels == backbone.cond_channels
+    x = torch.randint(0, backbone.num_levels, (1, 3, HEIGHT, WIDTH), generator=torch.Generator().manual_seed(0))
+    assert_causal(influence(backbone.double(), x, backbone.num_levels))
+    backbone.float()
+    changed = x.clone()
+    changed[0, 0, 0] = (changed[0, 0, 0] + 1) % backbone.num_levels
+    with torch.no_grad():
+        assert (backbone(changed) - backbone(x))[..., -1, :].abs().amax() > 1e-3
+    n, shape = 2, (3, HEIGHT, WIDTH)
+    for cond in ("none", "vector"):
+        biases = biases_for(cond, backbone, n)
+        naive = sample_naive(lambda x, b=biases: backbone(x, b), n, shape, seed=5)
+        assert torch.equal(sample_cached(backbone, n, shape, seed=5, cond=biases), naive)

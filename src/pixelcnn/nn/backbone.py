@@ -28,7 +28,8 @@ class GatedPixelCNN(nn.Module):
     output head given ``in_channels``, ``in_groups``, ``image_channels`` and ``num_levels`` (default
     ``SoftmaxHead``, a K-way softmax per channel; ``LogisticMixtureHead``: PixelCNN++'s mixture).
     ``context_scales`` > 0 adds the multi-scale context path (``CausalContext``, ``context_channels`` wide): every
-    position also sees every row above it, through a per-position bias of every layer (default 0: off).
+    position also sees every row above it, through a per-position bias of every layer (default 0: off), or of the
+    first ``context_layers`` only (cheaper: the later layers see it through the stacks).
     """
 
     def __init__(
@@ -45,13 +46,14 @@ class GatedPixelCNN(nn.Module):
         head: Any = None,
         context_scales: int = 0,
         context_channels: int = 32,
+        context_layers: int | None = None,
     ) -> None:
         super().__init__()
         first_kernel_size = first_kernel_size or kernel_size
         kernels = {"kernel_size": kernel_size, "first_kernel_size": first_kernel_size}
         widths = {"hidden_channels": hidden_channels, "skip_channels": skip_channels, "output_hidden": output_hidden}
         check_backbone(image_channels, num_levels, num_layers, kernels, widths, dropout)
-        check_context(context_scales, context_channels)
+        check_context(context_scales, context_channels, context_layers, num_layers)
         self.image_channels = image_channels
         self.num_levels = num_levels
         self.num_layers = num_layers
@@ -78,7 +80,9 @@ class GatedPixelCNN(nn.Module):
         )
         # built last, so the parameters before it draw the same initial values with or without it
         self.context = (
-            CausalContext(image_channels, context_channels, context_scales, num_layers, self.cond_channels)
+            CausalContext(
+                image_channels, context_channels, context_scales, num_layers, self.cond_channels, context_layers
+            )
             if context_scales
             else None
         )

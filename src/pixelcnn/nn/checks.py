@@ -41,8 +41,12 @@ def check_backbone(
         raise ConfigValueError(f"model.backbone.dropout={dropout}: must lie in [0, 1)")
 
 
-def check_context(scales: int, channels: int) -> None:
+def check_context(scales: int, channels: int, layers: int | None = None, num_layers: int = 1) -> None:
     """Raise ``ConfigValueError`` naming ``model.backbone.<key>`` for a context path the backbone cannot build."""
+    if layers is not None and not 1 <= layers <= num_layers:
+        raise ConfigValueError(
+            f"model.backbone.context_layers={layers}: must lie in [1, num_layers={num_layers}] (null: every layer)"
+        )
     if scales < 0:
         raise ConfigValueError(f"model.backbone.context_scales={scales}: must be >= 0 (0: no context path)")
     if scales and channels < 1:

@@ -46,14 +46,25 @@ class CausalContext(nn.Module):
     last layer gets its horizontal half only (``layer_biases``).
     """
 
-    def __init__(self, image_channels: int, channels: int, scales: int, num_layers: int, cond_channels: int) -> None:
+    def __init__(
+        self,
+        image_channels: int,
+        channels: int,
+        scales: int,
+        num_layers: int,
+        cond_channels: int,
+        layers: int | None = None,
+    ) -> None:
         super().__init__()
         self.num_layers, self.cond_channels = num_layers, cond_channels
+        # the first ``layers`` gated layers get a bias (all by default): the later ones see the context through the
+        # stacks, and each biased layer costs a (B, cond_channels, H, W) map
+        self.layers = num_layers if layers is None else layers
         self.stem = CausalConv(image_channels, channels)
         self.down = nn.ModuleList(CausalConv(channels, channels, stride=2) for _ in range(scales))
         self.mid = nn.ModuleList(CausalConv(channels, channels) for _ in range(scales))
         self.up = nn.ModuleList(CausalConv(channels, channels) for _ in range(scales))
-        self.to_biases = nn.Conv2d(channels, num_layers * cond_channels, 1)
+        self.to_biases = nn.Conv2d(channels, self.layers * cond_channels, 1)
         nn.init.zeros_(self.to_biases.weight)
         nn.init.zeros_(self.to_biases.bias)
 
@@ -69,18 +80,22 @@ class CausalContext(nn.Module):
             h = F.elu(up(upsample_to(h, skip) + skip))
         return h
 
-    def biases(self, features: torch.Tensor) -> list[torch.Tensor]:
-        """Features (B,F,h,W) -> ``num_layers`` biases (B, cond_channels, h, W), the last (B, cond_channels/2, h, W)."""
+    def biases(self, features: torch.Tensor) -> list[torch.Tensor | None]:
+        """Features (B,F,h,W) -> ``num_layers`` biases (B, cond_channels, h, W), the last (B, cond_channels/2, h, W);
+        with ``layers`` < ``num_layers``, whole biases for the first ``layers`` and None for the rest."""
         conv = self.to_biases
+        if self.layers < self.num_layers:
+            first = list(conv(features).split(self.cond_channels, dim=1))
+            return [*first, *[None] * (self.num_layers - self.layers)]
         return layer_biases(
             lambda rows: F.conv2d(features, conv.weight[rows], conv.bias[rows]), self.num_layers, self.cond_channels
         )
 
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor | None]:
         """Image (B,C,H,W) float -> the per-layer biases of every row."""
         return self.biases(self.features(x))
 
-    def rows(self, x: torch.Tensor, i: int) -> list[torch.Tensor]:
+    def rows(self, x: torch.Tensor, i: int) -> list[torch.Tensor | None]:
         """The biases of rows i-1 and i (B, cond_channels|/2, 2, W) from image rows < i of x (B,C,>=i,W) float,
         for generation: a pass over rows 0..i only (row i of x is not read; for i = 0 row -1 is zeros)."""
         features = self.features(x[:, :, : i + 1])
@@ -88,13 +103,19 @@ class CausalContext(nn.Module):
         return self.biases(F.pad(top, (0, 0, 2 - top.shape[2], 0)))
 
 
-def add_biases(cond: list[torch.Tensor] | None, extra: list[torch.Tensor], hidden: int) -> list[torch.Tensor]:
-    """Per-layer biases ``cond`` (or None) plus ``extra`` (the context's). A conditioner's last bias may be whole
-    (4*hidden) where the context's is the horizontal half (2*hidden): only that half is used, so only it is kept."""
+def add_biases(
+    cond: list[torch.Tensor] | None, extra: list[torch.Tensor | None], hidden: int
+) -> list[torch.Tensor | None]:
+    """Per-layer biases ``cond`` (or None) plus ``extra`` (the context's; None for a layer it leaves alone). A
+    conditioner's last bias may be whole (4*hidden) where the context's is the horizontal half (2*hidden): only that
+    half is used, so only it is kept."""
     if cond is None:
         return extra
     summed = []
     for c, e in zip(cond, extra, strict=True):
+        if e is None:
+            summed.append(c)
+            continue
         if c.shape[1] != e.shape[1]:
             c = c[:, 2 * hidden :]
         summed.append(c + e)
