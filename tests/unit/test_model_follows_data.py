@@ -10,6 +10,7 @@ from omegaconf import OmegaConf
 
 from pixelcnn.tasks.hardware import machine_options, uses_gpu
 from pixelcnn.tasks.runtime import config_summary
+from tests.helpers.config import CONF
 
 KINDS = ["gated", "gated_cond", "gated_embed", "gated_spatial", "autoencoder"]
 PAPER, MNIST, QUICK = (20, 384, 5), (11, 128, 3), (8, 32, 3)  # (layers, hidden features, filter size)
@@ -127,3 +128,43 @@ def test_the_start_summary_says_which_backbone_and_why(make_config, overrides: l
     make_config(*overrides)  # sets Hydra's runtime choices, as train.py does
     first_line = config_summary().splitlines()[0]
     assert first_line.endswith("; " + reason)
+
+
+# data=patches: the quick recipe's parts (conf/recipe/patches.yaml); the paper's data sets: the paper's
+QUICK_RECIPE = {
+    "head": "pixelcnn.nn.heads.LogisticMixtureHead",
+    "scheduler": "pixelcnn.models.schedules.WarmupExponentialLR",
+}
+PAPER_PARTS = {"head": "pixelcnn.nn.heads.SoftmaxHead", "scheduler": "torch.optim.lr_scheduler.ExponentialLR"}
+
+
+def leaves(tree: dict, prefix: str = "") -> dict[str, object]:
+    """{"model.optimizer.lr": 0.003, ...}: every leaf of a nested dict under its dotted key."""
+    out: dict[str, object] = {}
+    for key, value in tree.items():
+        out.update(leaves(value, f"{prefix}{key}.") if isinstance(value, dict) else {f"{prefix}{key}": value})
+    return out
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_patches_train_with_the_quick_recipe_and_the_paper_data_sets_without_it(make_config, kind: str) -> None:
+    recipe = leaves(OmegaConf.to_container(OmegaConf.load(CONF / "recipe" / "patches.yaml")))
+    assert recipe, "conf/recipe/patches.yaml sets nothing"
+    cfg = make_config(f"model={kind}", "data=patches")
+    assert {part: cfg.model[part]._target_ for part in QUICK_RECIPE} == QUICK_RECIPE
+    assert cfg.data.batch_size == 16
+    for key, value in recipe.items():
+        assert OmegaConf.select(cfg, key) == value, key
+    for data in ("cifar10", "imagenet32", "imagenet64", "mnist", "celeba"):
+        paper = make_config(f"model={kind}", f"data={data}")
+        assert {part: paper.model[part]._target_ for part in PAPER_PARTS} == PAPER_PARTS, data
+        assert paper.model.optimizer.lr != cfg.model.optimizer.lr, data
+
+
+def test_the_command_line_and_the_patch_experiments_override_the_quick_recipe(make_config) -> None:
+    cfg = make_config("data=patches", "model/head=softmax", "model/scheduler=exponential")
+    assert {part: cfg.model[part]._target_ for part in PAPER_PARTS} == PAPER_PARTS
+    for experiment in ("patches_unconditional", "autoencoder_patches"):  # the paper's section 3.4 comparison
+        cfg = make_config(f"experiment={experiment}")
+        assert {part: cfg.model[part]._target_ for part in PAPER_PARTS} == PAPER_PARTS, experiment
+        assert (cfg.model.optimizer.lr, cfg.model.scheduler.gamma, cfg.data.batch_size) == (0.002, 0.99, 32)

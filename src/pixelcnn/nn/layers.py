@@ -95,7 +95,9 @@ class HorizontalConv(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B,in,H,W) -> (B,out,H,W)."""
-        return F.conv2d(F.pad(x, (self.pad, 0, 0, 0)), self.masked_weight(), self.conv.bias)
+        if self.pad:  # F.pad copies even when it pads nothing: a 1x1 reads x as it is
+            x = F.pad(x, (self.pad, 0, 0, 0))
+        return F.conv2d(x, self.masked_weight(), self.conv.bias)
 
     def rows(self, out_rows: slice = slice(None)) -> RowConv:
         """This conv (its output channels ``out_rows``) over channel-last rows, with the weights it has now."""

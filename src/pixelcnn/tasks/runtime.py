@@ -61,7 +61,9 @@ def config_summary(full_tree: Path | None = None) -> str:
 
 
 def shown(group: str, option: Any) -> bool:
-    return option is not None and not group.startswith("hydra") and group not in ("paths", "data/backbone")
+    """Whether the summary names this group's choice: not Hydra's, paths or the names a data config fills in for
+    the model (data/backbone, data/head, data/scheduler: the model's own groups show them)."""
+    return option is not None and not group.startswith(("hydra", "data/")) and group != "paths"
 
 
 def backbone_reason(choices: Any, overrides: Sequence[str]) -> str:
