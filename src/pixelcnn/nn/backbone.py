@@ -119,7 +119,7 @@ class GatedPixelCNN(nn.Module):
             raise ValueError(f"expected {self.num_layers} conditioning biases, got {len(cond)}")
         v = h = self.scale_input(x).contiguous(memory_format=self.memory_format)
         if self.context is not None:
-            cond = add_biases(cond, self.context(v), self.hidden_channels)
+            cond = add_biases(cond, self.context(v))
         skip_sum = 0.0
         for i, block in enumerate(self.blocks):
             v, h, skip = block(v, h, None if cond is None else cond[i])

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pixelcnn.nn.gated_block import layer_biases
+from pixelcnn.nn.gated_block import layer_biases, plus
 from pixelcnn.nn.layers import shift_down
 
 
@@ -103,20 +103,9 @@ class CausalContext(nn.Module):
         return self.biases(F.pad(top, (0, 0, 2 - top.shape[2], 0)))
 
 
-def add_biases(
-    cond: list[torch.Tensor] | None, extra: list[torch.Tensor | None], hidden: int
-) -> list[torch.Tensor | None]:
-    """Per-layer biases ``cond`` (or None) plus ``extra`` (the context's, None for a layer it skips). A
-    conditioner's last bias may be whole (4*hidden) where the context's is the horizontal half (2*hidden): only that
-    half is used, so only it is kept."""
+def add_biases(cond: list[torch.Tensor] | None, extra: list[torch.Tensor | None]) -> list[torch.Tensor | None]:
+    """Per-layer biases ``cond`` (or None) plus ``extra`` (the context's, None for a layer it skips); both give the
+    last layer its horizontal half only, the one shape ``bias_halves`` takes."""
     if cond is None:
         return extra
-    summed: list[torch.Tensor | None] = []
-    for c, e in zip(cond, extra, strict=True):
-        if e is None:
-            summed.append(c)
-            continue
-        if c.shape[1] != e.shape[1]:
-            c = c[:, 2 * hidden :]
-        summed.append(c + e)
-    return summed
+    return [plus(c, e) for c, e in zip(cond, extra, strict=True)]
