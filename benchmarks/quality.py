@@ -5,9 +5,10 @@
 
 Each head trains the `gated` preset (`model/head=<head>`, composed as train.py composes it, plus the overrides)
 with its configured optimizer and schedule for `--minutes` of wall-clock time (data loading included, evaluation
-not), then val and test bits/dim are measured on every val / test crop. Prints one JSON line: per head the steps,
-images/s and val/test bits/dim, and the machine (threads, load average: the CPU may be shared).
-`--clock cpu` counts this process's CPU time instead, so runs on a machine shared with other jobs (with
+not), in the trainer's precision and compiled when `model.compile` asks (as train.py would), then val and test
+bits/dim are measured in float32 on every val / test crop. Prints one JSON line: per head the steps, images/s
+and val/test bits/dim, and the machine (threads, load average: the CPU may be shared). `--clock cpu` counts this
+process's CPU time instead (and its C++ compiler's), so runs on a machine shared with other jobs (with
 `--threads 1`) still get about what an idle core gives; `--curve-every N` records [step, seconds, train bpd].
 """
 
@@ -16,15 +17,24 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import resource
 import time
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
+
+# torch.compile (model.compile=true) compiles in this process, with no cache from an earlier run, so that
+# --clock cpu counts its cost as a user's first run pays it
+os.environ.setdefault("TORCHINDUCTOR_COMPILE_THREADS", "1")
+os.environ.setdefault("TORCHINDUCTOR_FORCE_DISABLE_CACHES", "1")
 
 import hydra
 import torch
 from bench_utils import CONF, add_common_args, emit, machine, setup
 from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
 
 from pixelcnn.metrics import BitsPerDim
+from pixelcnn.tasks.hardware import machine_options
 
 
 def compose_run(head: str, args: argparse.Namespace) -> Any:
@@ -54,20 +64,41 @@ def bits_per_dim(model: Any, loader: Any, device: torch.device, limit: int | Non
     return float(metric.compute())
 
 
-def train_for(model: Any, datamodule: Any, device: torch.device, args: argparse.Namespace) -> dict[str, Any]:
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the C++ compiler that torch.compile runs)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def training_precision(cfg: Any, device: torch.device) -> tuple[str, AbstractContextManager]:
+    """The trainer's precision as train.py resolves it (``auto``: what the device supports) and the autocast
+    context that gives it to the training steps; evaluation always runs in float32."""
+    trainer = OmegaConf.to_container(cfg.trainer, resolve=False)
+    trainer["accelerator"] = device.type
+    precision = str(machine_options(trainer)["precision"])
+    if precision in ("32-true", "32"):
+        return precision, nullcontext()
+    if precision == "bf16-mixed":
+        return precision, torch.autocast(device.type, dtype=torch.bfloat16)
+    raise SystemExit(f"error: trainer.precision={precision} is not one this benchmark runs (32-true or bf16-mixed)")
+
+
+def train_for(model: Any, datamodule: Any, device: torch.device, args: argparse.Namespace,
+              autocast: AbstractContextManager) -> dict[str, Any]:  # fmt: skip
     """Train until the budget (or --max-steps) is spent; returns steps, images, seconds and the last train bpd."""
     configured = model.configure_optimizers()
     optimizer = configured["optimizer"] if isinstance(configured, dict) else configured
     scheduler = configured["lr_scheduler"]["scheduler"] if isinstance(configured, dict) else None
     per_step = isinstance(configured, dict) and configured["lr_scheduler"]["interval"] == "step"
-    clock = time.process_time if args.clock == "cpu" else time.perf_counter
+    clock = cpu_seconds if args.clock == "cpu" else time.perf_counter
     budget, steps, images, epoch, loss, curve = args.minutes * 60.0, 0, 0, 0, float("nan"), []
     start, wall_start = clock(), time.perf_counter()
     model.train()
     while True:
         for batch in datamodule.train_dataloader():
             x = batch[0].to(device)
-            loss = model.nll(x).mean() / (model.num_dims * math.log(2.0))
+            with autocast:
+                loss = model.nll(x).mean() / (model.num_dims * math.log(2.0))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if args.clip:
@@ -95,9 +126,11 @@ def run_head(head: str, device: torch.device, args: argparse.Namespace) -> dict[
     datamodule.setup("fit")
     datamodule.setup("test")
     model = hydra.utils.instantiate(cfg.model, _convert_="all").to(device)
-    model.apply_layout(device)  # as the model's setup does in train.py
-    result: dict[str, Any] = {"parameters": sum(p.numel() for p in model.parameters())}
-    result.update(train_for(model, datamodule, device, args))
+    precision, autocast = training_precision(cfg, device)
+    model.prepare(device)  # as the model's setup does in train.py: layout, and compile when model.compile asks
+    result: dict[str, Any] = {"parameters": sum(p.numel() for p in model.parameters()), "precision": precision,
+                              "compiled": bool(getattr(model, "_compiled", False))}  # fmt: skip
+    result.update(train_for(model, datamodule, device, args, autocast))
     start = time.perf_counter()
     result["val_bpd"] = bits_per_dim(model, datamodule.val_dataloader(), device, args.eval_batches)
     result["test_bpd"] = bits_per_dim(model, datamodule.test_dataloader(), device, args.eval_batches)

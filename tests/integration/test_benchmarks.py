@@ -151,7 +151,7 @@ def test_gpu_script_runs_end_to_end_with_tiny_settings(tmp_path: Path) -> None:
 def test_quality_benchmark_trains_each_head_for_a_budget_and_reports_bits_per_dim() -> None:
     out = run_benchmark(
         "quality.py", "--minutes", "0.5", "--max-steps", "2", "--eval-batches", "1", "--batch-size", "4",
-        "--clock", "cpu", "--curve-every", "1",
+        "--clock", "cpu", "--curve-every", "1", "--override", "model.compile=false",  # compiling: test_compile_setting
     )  # fmt: skip
     assert out["benchmark"] == "quality" and out["data"] == "patches" and out["threads"] == 1
     assert out["clock"] == "cpu"
@@ -159,6 +159,7 @@ def test_quality_benchmark_trains_each_head_for_a_budget_and_reports_bits_per_di
     assert "load_average_1min" in out and "load_average_1min_at_start" in out
     for result in out["heads"].values():
         assert result["steps"] == 2 and result["images_per_s"] > 0 and result["wall_seconds"] > 0
+        assert result["compiled"] is False and result["precision"] in ("32-true", "bf16-mixed")  # native-bf16
         assert [point[0] for point in result["curve"]] == [1, 2]  # [step, seconds, train bits/dim] every step
         assert 0 < result["val_bpd"] < 12 and 0 < result["test_bpd"] < 12
 

@@ -28,6 +28,7 @@ from tests.helpers import FAST_TRAIN, TINY_BACKBONE, run_cli
         (["model.backbone.first_kernel_size=21"], "model.backbone.first_kernel_size=21 is too large for 8x8"),
         (["data=patches", "model.backbone.first_kernel_size=65"], "use at most 63"),
         (["trainer.threads=0"], "trainer.threads=0: must be a positive integer"),
+        (["model.compile=yes"], "model.compile must be auto, true or false, got 'yes'"),
     ],
 )
 def test_bad_config_values_are_one_line(make_config, capsys, overrides: list[str], message: str) -> None:

@@ -8,6 +8,7 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
+from pixelcnn.tasks import hardware
 from pixelcnn.tasks.hardware import machine_options, uses_gpu
 from pixelcnn.tasks.runtime import config_summary
 from tests.helpers.config import CONF
@@ -53,9 +54,11 @@ def test_the_model_follows_the_data_and_the_trainer_the_machine(make_config, kin
     with gpu(visible=True):
         options = machine_options(cfg.trainer)
         assert uses_gpu(options["accelerator"]) and options["precision"] == "bf16-mixed"
-    with gpu(visible=False):
-        options = machine_options(cfg.trainer)
-        assert not uses_gpu(options["accelerator"]) and options["precision"] == "32-true"
+    for cpu_bf16 in (False, True):  # only the quick recipe trains in bf16 on a CPU that computes it
+        with gpu(visible=False), mock.patch.object(hardware, "cpu_computes_bf16", return_value=cpu_bf16):
+            options = machine_options(cfg.trainer)
+        expected = "bf16-mixed" if cpu_bf16 and data == "patches" else "32-true"
+        assert not uses_gpu(options["accelerator"]) and options["precision"] == expected
     assert "threads" not in options  # torch's, not a Trainer argument
 
 
@@ -168,3 +171,4 @@ def test_the_command_line_and_the_patch_experiments_override_the_quick_recipe(ma
         cfg = make_config(f"experiment={experiment}")
         assert {part: cfg.model[part]._target_ for part in PAPER_PARTS} == PAPER_PARTS, experiment
         assert (cfg.model.optimizer.lr, cfg.model.scheduler.gamma, cfg.data.batch_size) == (0.002, 0.99, 32)
+        assert (cfg.trainer.precision, cfg.model.compile) == ("auto", False), experiment

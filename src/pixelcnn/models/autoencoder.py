@@ -44,7 +44,7 @@ class PixelCNNAutoEncoder(PixelCNNModule):
         optimizer: Any = None,
         scheduler: Any = None,
         head: Any = None,
-        compile: bool = False,
+        compile: bool | str = False,
         compile_options: dict[str, Any] | None = None,
         channels_last: bool | str = "auto",
     ) -> None:

@@ -70,11 +70,14 @@ class TrainableModule(pl.LightningModule):
         self.log("train/loss", loss, on_step=True, on_epoch=False, prog_bar=True)
         return loss
 
+    # bits/dim are measured without autocast: in float32 under a ``*-mixed`` trainer, whatever the training precision
     def validation_step(self, batch: Sequence[torch.Tensor], batch_idx: int) -> None:
-        self.step(batch, "val")
+        with torch.autocast(self.device.type, enabled=False):
+            self.step(batch, "val")
 
     def test_step(self, batch: Sequence[torch.Tensor], batch_idx: int) -> None:
-        self.step(batch, "test")
+        with torch.autocast(self.device.type, enabled=False):
+            self.step(batch, "test")
 
     def configure_optimizers(self) -> Any:
         optimizer = self.optimizer_factory([p for p in self.parameters() if p.requires_grad])

@@ -18,6 +18,7 @@ from pixelcnn.conditioning.base import Conditioner
 from pixelcnn.errors import cuda_only
 from pixelcnn.metrics import BitsPerDim
 from pixelcnn.models.base import TrainableModule
+from pixelcnn.models.compiling import compile_setting, compiles
 from pixelcnn.models.legacy import move_parts_under_net
 from pixelcnn.nn.backbone import GatedPixelCNN
 from pixelcnn.nn.heads import SoftmaxHead
@@ -62,7 +63,7 @@ class PixelCNNModule(TrainableModule):
         optimizer: Any = None,
         scheduler: Any = None,
         head: Any = None,
-        compile: bool = False,
+        compile: bool | str = False,
         compile_options: dict[str, Any] | None = None,
         channels_last: bool | str = "auto",
         num_classes: int | None = None,
@@ -79,7 +80,7 @@ class PixelCNNModule(TrainableModule):
             backbone=factory_spec(backbone_factory),
             head=factory_spec(head_factory),
             conditioner=factory_spec(conditioner_factory),
-            compile=bool(compile),
+            compile=compile_setting(compile),
             compile_options=dict(compile_options or {}),
             channels_last=channels_last,
         )
@@ -152,15 +153,15 @@ class PixelCNNModule(TrainableModule):
                 torch.autograd.grad(nll, params, allow_unused=True)
         return counter.get_total_flops() * int(batch[0].shape[0])
 
-    def apply_layout(self, device: torch.device | str) -> None:
-        """The backbone in channels_last when ``model.channels_last`` asks for it on ``device`` (auto: CUDA only)."""
+    def prepare(self, device: torch.device | str) -> None:
+        """Ready the backbone to train on ``device``: ``channels_last`` (auto: on CUDA) puts its weights and
+        activations in NHWC layout; ``compile`` (true, or auto where it can: ``compiling.compiles``) compiles it in
+        place, once. Parameter names and checkpoints are unchanged either way."""
         if cuda_only(self.hparams.get("channels_last", False), device, "model.channels_last"):
             self.backbone.use_channels_last()
-
-    def setup(self, stage: str) -> None:
-        """``channels_last`` (auto: on CUDA): the backbone's weights and activations in NHWC layout; ``compile=true``:
-        compile the backbone in place. Parameter names and checkpoints are unchanged either way."""
-        self.apply_layout(self.trainer.strategy.root_device)
-        if self.hparams.get("compile") and not getattr(self, "_compiled", False):
+        if compiles(self.hparams.get("compile", False), device) and not getattr(self, "_compiled", False):
             self.backbone.compile(**dict(self.hparams.get("compile_options") or {}))
             self._compiled = True
+
+    def setup(self, stage: str) -> None:
+        self.prepare(self.trainer.strategy.root_device)
