@@ -32,7 +32,9 @@ import torch
 from bench_utils import CONF, add_common_args, emit, machine, setup
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
+from torch.optim.swa_utils import AveragedModel, get_ema_avg_fn
 
+from pixelcnn.callbacks.ema import warmup_ema
 from pixelcnn.metrics import BitsPerDim
 from pixelcnn.tasks.hardware import machine_options
 
@@ -83,8 +85,19 @@ def training_precision(cfg: Any, device: torch.device) -> tuple[str, AbstractCon
     raise SystemExit(f"error: trainer.precision={precision} is not one this benchmark runs (32-true or bf16-mixed)")
 
 
+def weight_average(cfg: Any, model: torch.nn.Module) -> AveragedModel | None:
+    """The average of the weights that ``callbacks.ema`` (``callbacks=[default,ema]``) keeps in train.py, updated
+    after every step and evaluated in place of the model; None when the run composes no EMA callback."""
+    spec = OmegaConf.select(cfg, "callbacks.ema")
+    if spec is None:
+        return None
+    decay = float(spec.get("decay", 0.9995))
+    average = warmup_ema(decay) if spec.get("warmup", True) else get_ema_avg_fn(decay)
+    return AveragedModel(model, avg_fn=average)
+
+
 def train_for(model: Any, datamodule: Any, device: torch.device, args: argparse.Namespace,
-              autocast: AbstractContextManager) -> dict[str, Any]:  # fmt: skip
+              autocast: AbstractContextManager, averaged: AveragedModel | None) -> dict[str, Any]:  # fmt: skip
     """Train until the budget (or --max-steps) is spent; returns steps, images, seconds and the last train bpd."""
     configured = model.configure_optimizers()
     optimizer = configured["optimizer"] if isinstance(configured, dict) else configured
@@ -104,6 +117,8 @@ def train_for(model: Any, datamodule: Any, device: torch.device, args: argparse.
             if args.clip:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
             optimizer.step()
+            if averaged is not None:
+                averaged.update_parameters(model)
             if per_step:
                 scheduler.step()
             steps, images = steps + 1, images + x.shape[0]
@@ -127,10 +142,13 @@ def run_head(head: str, device: torch.device, args: argparse.Namespace) -> dict[
     datamodule.setup("test")
     model = hydra.utils.instantiate(cfg.model, _convert_="all").to(device)
     precision, autocast = training_precision(cfg, device)
+    averaged = weight_average(cfg, model)  # a copy of the model before it is compiled
     model.prepare(device)  # as the model's setup does in train.py: layout, and compile when model.compile asks
     result: dict[str, Any] = {"parameters": sum(p.numel() for p in model.parameters()), "precision": precision,
                               "compiled": bool(getattr(model, "_compiled", False))}  # fmt: skip
-    result.update(train_for(model, datamodule, device, args, autocast))
+    result.update(train_for(model, datamodule, device, args, autocast, averaged))
+    result["weight_average"] = averaged is not None
+    model = model if averaged is None else averaged.module
     start = time.perf_counter()
     result["val_bpd"] = bits_per_dim(model, datamodule.val_dataloader(), device, args.eval_batches)
     result["test_bpd"] = bits_per_dim(model, datamodule.test_dataloader(), device, args.eval_batches)

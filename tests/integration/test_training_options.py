@@ -27,13 +27,14 @@ def tiny_model(**kwargs) -> ClassConditionalPixelCNN:
 def test_bf16_mixed_runs_the_backbone_in_bfloat16_on_cpu(make_config, head: str) -> None:
     cfg = make_config(*FAST_TRAIN, "trainer.precision=bf16-mixed", "~callbacks.sample_grid", f"model/head={head}")
     model = hydra.utils.instantiate(cfg.model, _convert_="all")
-    seen: list[torch.dtype] = []
-    model.backbone.head_out.register_forward_hook(lambda module, args, out: seen.append(out.dtype))
+    seen: list[tuple[bool, torch.dtype]] = []  # (gradients on: a training step, dtype) of every forward
+    model.backbone.head_out.register_forward_hook(lambda m, a, out: seen.append((torch.is_grad_enabled(), out.dtype)))
     nll: list[torch.dtype] = []
     model.backbone.register_forward_hook(lambda module, args, out: nll.append(out.dtype))
     trainer = trainer_from_config(cfg, logger=False, callbacks=[])
     trainer.fit(model, datamodule=hydra.utils.instantiate(cfg.data))
-    assert seen and set(seen) == {torch.bfloat16}  # training and validation forwards under autocast
+    # training forwards under autocast; validation measures bits/dim without it, in float32
+    assert set(seen) == {(True, torch.bfloat16), (False, torch.float32)}
     assert set(nll) == {torch.float32}  # the per-sub-pixel log-likelihoods are computed in float32
     assert math.isfinite(float(trainer.callback_metrics["val/bpd"]))
     assert all(p.dtype == torch.float32 for p in model.parameters())  # mixed: the weights stay fp32
