@@ -127,21 +127,31 @@ def test_a_killed_run_resumes_with_its_optimizer_state_and_step(tmp_path: Path) 
 def test_a_signal_saves_a_checkpoint_and_exits_non_zero(tmp_path: Path, signum: int, status: int) -> None:
     run_dir = tmp_path / "run"
     overrides = [*RESUME_TRAIN, "callbacks.step_checkpoint.every_n_train_steps=20", f"hydra.run.dir={run_dir}"]
-    env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
-    process = subprocess.Popen(
-        [sys.executable, str(REPO / "train.py"), *overrides],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    env = {**os.environ, "HYDRA_FULL_ERROR": "0", "PYTHONFAULTHANDLER": "1"}  # SIGABRT prints every thread's stack
+    # A suite started in the background (`cmd &`) ignores SIGINT, and an ignored signal stays ignored across exec:
+    # start the run as a terminal would, with SIGINT handled (a Python handler is reset to the default at exec).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        process = subprocess.Popen(
+            [sys.executable, str(REPO / "train.py"), *overrides],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
     last = run_dir / "checkpoints" / "last.ckpt"
     try:
         wait_for_checkpoint(last, process, min_step=20)  # training is running: Lightning's handlers are set
         before = last.stat().st_mtime_ns
         process.send_signal(signum)
-        _, stderr = process.communicate(timeout=120)
+        try:
+            _, stderr = process.communicate(timeout=120)
+        except subprocess.TimeoutExpired:  # where it hangs, for the report
+            process.send_signal(signal.SIGABRT)
+            pytest.fail(f"still running 120 s after {signal.Signals(signum).name}:\n{process.communicate()[1][-6000:]}")
     finally:
         process.kill()
     assert process.returncode == status, stderr[-3000:]
