@@ -30,8 +30,11 @@ def test_auto_on_a_cpu_with_a_cxx_compiler_compiles(monkeypatch) -> None:
     monkeypatch.setattr(compiling.shutil, "which", lambda name: f"/usr/bin/{name}" if name == "clang++" else None)
     assert compiling.cpp_compiler() == "/usr/bin/clang++"
     model = PixelCNN((1, 8, 8), 17, backbone=TINY_BACKBONE, compile="auto")
+    model.prepare("cpu", training=False)  # evaluating alone: the compile would cost more than it saves
+    assert not getattr(model, "_compiled", False)
     model.prepare("cpu")  # wraps the backbone; nothing compiles before its first forward
     assert model._compiled and model.hparams.compile == "auto"
+    assert compiling.compiles(True, "cpu", training=False)
 
 
 def test_cxx_names_the_compiler(no_cxx, monkeypatch) -> None:

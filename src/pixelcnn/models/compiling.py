@@ -25,10 +25,11 @@ def cpp_compiler() -> str | None:
     return os.environ.get("CXX") or next(filter(None, map(shutil.which, CXX_NAMES)), None)
 
 
-def compiles(value: Any, device: torch.device | str) -> bool:
-    """Whether to compile on ``device``: ``auto`` compiles on CUDA, and on a CPU where a C++ compiler is found
-    (elsewhere the run stays eager rather than stop at its first step)."""
+def compiles(value: Any, device: torch.device | str, training: bool = True) -> bool:
+    """Whether to compile on ``device``: ``auto`` compiles for training (an evaluation alone does not win back the
+    compile time), on CUDA, and on a CPU where a C++ compiler is found (elsewhere the run stays eager rather than
+    stop at its first step); ``true`` always."""
     value = compile_setting(value)
     if value == "auto":
-        return torch.device(device).type == "cuda" or cpp_compiler() is not None
+        return training and (torch.device(device).type == "cuda" or cpp_compiler() is not None)
     return bool(value)

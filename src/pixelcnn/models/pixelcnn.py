@@ -153,15 +153,16 @@ class PixelCNNModule(TrainableModule):
                 torch.autograd.grad(nll, params, allow_unused=True)
         return counter.get_total_flops() * int(batch[0].shape[0])
 
-    def prepare(self, device: torch.device | str) -> None:
-        """Ready the backbone to train on ``device``: ``channels_last`` (auto: on CUDA) puts its weights and
-        activations in NHWC layout; ``compile`` (true, or auto where it can: ``compiling.compiles``) compiles it in
-        place, once. Parameter names and checkpoints are unchanged either way."""
+    def prepare(self, device: torch.device | str, training: bool = True) -> None:
+        """Ready the backbone to train (or, ``training=False``, to evaluate) on ``device``: ``channels_last`` (auto:
+        on CUDA) puts its weights and activations in NHWC layout; ``compile`` (true, or auto where it pays:
+        ``compiling.compiles``) compiles it in place, once. Parameter names and checkpoints are unchanged."""
         if cuda_only(self.hparams.get("channels_last", False), device, "model.channels_last"):
             self.backbone.use_channels_last()
-        if compiles(self.hparams.get("compile", False), device) and not getattr(self, "_compiled", False):
+        compile_it = compiles(self.hparams.get("compile", False), device, training)
+        if compile_it and not getattr(self, "_compiled", False):
             self.backbone.compile(**dict(self.hparams.get("compile_options") or {}))
             self._compiled = True
 
     def setup(self, stage: str) -> None:
-        self.prepare(self.trainer.strategy.root_device)
+        self.prepare(self.trainer.strategy.root_device, training=stage == "fit")
