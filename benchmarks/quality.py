@@ -32,9 +32,9 @@ import torch
 from bench_utils import CONF, add_common_args, emit, machine, setup
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
-from torch.optim.swa_utils import AveragedModel, get_ema_avg_fn
+from torch.optim.swa_utils import AveragedModel
 
-from pixelcnn.callbacks.ema import warmup_ema
+from pixelcnn.callbacks.ema import average_fn
 from pixelcnn.metrics import BitsPerDim
 from pixelcnn.tasks.hardware import machine_options
 
@@ -91,9 +91,8 @@ def weight_average(cfg: Any, model: torch.nn.Module) -> AveragedModel | None:
     spec = OmegaConf.select(cfg, "callbacks.ema")
     if spec is None:
         return None
-    decay = float(spec.get("decay", 0.9995))
-    average = warmup_ema(decay) if spec.get("warmup", True) else get_ema_avg_fn(decay)
-    return AveragedModel(model, avg_fn=average)
+    callback = hydra.utils.instantiate(spec)  # the callback train.py builds: its defaults and checks
+    return AveragedModel(model, avg_fn=average_fn(callback.decay, callback.warmup))
 
 
 def train_for(model: Any, datamodule: Any, device: torch.device, args: argparse.Namespace,

@@ -29,6 +29,11 @@ def warmup_ema(decay: float) -> Any:
     return average
 
 
+def average_fn(decay: float, warmup: bool = True) -> Any:
+    """The ``avg_fn`` of an EMA with ``decay``: ``warmup_ema`` (the decay ramped up), or torch's plain one."""
+    return warmup_ema(decay) if warmup else get_ema_avg_fn(decay)
+
+
 class EMA(WeightAveraging):
     """``callbacks=[default,ema]`` (``conf/callbacks/ema.yaml``): an exponential moving average of every weight,
     updated after every optimizer step (what Lightning's ``EMAWeightAveraging`` does, plus the warm-up).
@@ -40,6 +45,5 @@ class EMA(WeightAveraging):
     def __init__(self, decay: float = 0.9995, warmup: bool = True, **kwargs: Any) -> None:
         if not 0.0 < float(decay) < 1.0:
             raise InputError(f"the EMA decay must lie in (0, 1), e.g. 0.9995; got {decay}")
-        self.decay = float(decay)
-        average = warmup_ema(self.decay) if warmup else get_ema_avg_fn(self.decay)
-        super().__init__(avg_fn=average, **kwargs)
+        self.decay, self.warmup = float(decay), bool(warmup)
+        super().__init__(avg_fn=average_fn(self.decay, self.warmup), **kwargs)
